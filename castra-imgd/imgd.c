@@ -1,0 +1,890 @@
+/*
+ * castra-imgd(8): one verified, content-addressed image cache for all
+ * of castrad's projects.
+ *
+ * castrad asks for an artifact (mirrors and digests) or hands over a
+ * descriptor of a local file; imgd answers with the sha256 under which
+ * the verified bytes sit in images/sha256/.  One job serves every
+ * request for the same digest, so two projects asking at once cause
+ * one download.  A cached image is hashed again the first time it is
+ * asked for in each run of imgd, and again whenever its inode, size,
+ * mtime or ctime changed since: a damaged file is fetched anew, never
+ * handed to a VM.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "imgd.h"
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+
+#define JOB_KEY_MAX	(8 + SHA512_HEX_LEN + 1)
+
+struct waiter {
+	TAILQ_ENTRY(waiter)	 w_entry;
+	uint32_t		 w_id;
+};
+TAILQ_HEAD(waiters, waiter);
+
+struct job {
+	TAILQ_ENTRY(job)	 j_entry;
+	struct ctl_artifact	 j_art;
+	char			 j_key[JOB_KEY_MAX];	/* partial/<key> */
+	struct waiters		 j_waiters;
+	int			 j_import;
+	int			 j_fd;		/* partial or cached file */
+	int			 j_srcfd;	/* import: the user's file */
+	char			 j_sha256[SHA256_HEX_LEN + 1];
+	struct verify		 j_verify;
+	struct hashjob		*j_hash;
+	struct fetch		*j_fetch;
+	uint32_t		 j_url;		/* mirror being tried */
+	uint32_t		 j_attempt;
+	uint64_t		 j_total;	/* expected bytes, 0: unknown */
+	int64_t			 j_progress_ms;
+	struct event		 j_retry_ev;
+	char			 j_errors[CTL_TEXT_MAX];
+};
+static TAILQ_HEAD(, job)	 jobs = TAILQ_HEAD_INITIALIZER(jobs);
+
+struct imgd_conf	 imgd_conf;
+int			 imgd_dirfd = -1;
+static uint32_t		 imgd_nimports;
+
+static void	job_lookup(struct job *);
+static void	job_download(struct job *);
+static void	job_attempt(struct job *);
+static void	job_retry_cb(int, short, void *);
+static void	job_next_mirror(struct job *, const char *);
+static void	job_fail(struct job *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	job_data(void *, const void *, size_t, int *);
+static void	job_restart(void *);
+static void	job_fetched(void *, int, const char *);
+
+static const struct fetch_ops job_fetch_ops = {
+	job_data, job_restart, job_fetched
+};
+
+static int64_t
+imgd_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+imgd_progress(uint32_t id, uint64_t done, uint64_t total, const char *url)
+{
+	struct img_progress	 ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.ip_id = id;
+	ip.ip_done = done;
+	ip.ip_total = total;
+	strlcpy(ip.ip_url, url, sizeof(ip.ip_url));
+	proc_parent_compose(IMSG_IMG_PROGRESS_EVENT, 0, -1, &ip, sizeof(ip));
+}
+
+static struct job *
+job_new(const struct ctl_artifact *art)
+{
+	struct job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return (NULL);
+	j->j_art = *art;
+	j->j_fd = j->j_srcfd = -1;
+	j->j_total = art->ca_size;
+	TAILQ_INIT(&j->j_waiters);
+	evtimer_set(&j->j_retry_ev, job_retry_cb, j);
+	TAILQ_INSERT_TAIL(&jobs, j, j_entry);
+	return (j);
+}
+
+static int
+job_wait(struct job *j, uint32_t id)
+{
+	struct waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return (-1);
+	w->w_id = id;
+	TAILQ_INSERT_TAIL(&j->j_waiters, w, w_entry);
+	return (0);
+}
+
+static void
+job_free(struct job *j)
+{
+	struct waiter	*w;
+
+	while ((w = TAILQ_FIRST(&j->j_waiters)) != NULL) {
+		TAILQ_REMOVE(&j->j_waiters, w, w_entry);
+		free(w);
+	}
+	evtimer_del(&j->j_retry_ev);
+	hashjob_cancel(j->j_hash);
+	fetch_cancel(j->j_fetch);
+	if (j->j_fd != -1)
+		close(j->j_fd);
+	if (j->j_srcfd != -1)
+		close(j->j_srcfd);
+	TAILQ_REMOVE(&jobs, j, j_entry);
+	free(j);
+}
+
+static void
+job_ready(struct job *j, const char *sha256, uint64_t size, int fetched)
+{
+	struct img_ready	 ir;
+	struct waiter		*w;
+
+	cache_touch(sha256);
+	TAILQ_FOREACH(w, &j->j_waiters, w_entry) {
+		memset(&ir, 0, sizeof(ir));
+		ir.ir_id = w->w_id;
+		strlcpy(ir.ir_sha256, sha256, sizeof(ir.ir_sha256));
+		ir.ir_size = size;
+		ir.ir_fetched = fetched;
+		proc_parent_compose(IMSG_IMG_READY_RESPONSE, 0, -1, &ir,
+		    sizeof(ir));
+	}
+	job_free(j);
+}
+
+static void
+job_fail(struct job *j, const char *fmt, ...)
+{
+	struct img_fail	 fl;
+	struct waiter	*w;
+	va_list		 ap;
+
+	memset(&fl, 0, sizeof(fl));
+	va_start(ap, fmt);
+	vsnprintf(fl.if_message, sizeof(fl.if_message), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", fl.if_message);
+	TAILQ_FOREACH(w, &j->j_waiters, w_entry) {
+		fl.if_id = w->w_id;
+		proc_parent_compose(IMSG_IMG_FAIL_RESPONSE, 0, -1, &fl,
+		    sizeof(fl));
+	}
+	job_free(j);
+}
+
+/* Progress to every waiter, at most every IMGD_PROGRESS_MS. */
+static void
+job_progress(struct job *j, const char *url, int force)
+{
+	struct waiter	*w;
+	int64_t		 now = imgd_now_ms();
+
+	if (!force && now - j->j_progress_ms < IMGD_PROGRESS_MS)
+		return;
+	j->j_progress_ms = now;
+	TAILQ_FOREACH(w, &j->j_waiters, w_entry)
+		imgd_progress(w->w_id, j->j_verify.v_len, j->j_total, url);
+}
+
+/* A request for the same digest joins the job that is already on it. */
+static struct job *
+job_find(const struct ctl_artifact *art)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, &jobs, j_entry) {
+		if (j->j_import)
+			continue;
+		if (art->ca_sha256[0] != '\0' &&
+		    strcmp(art->ca_sha256, j->j_art.ca_sha256) == 0)
+			return (j);
+		if (art->ca_sha512[0] != '\0' &&
+		    strcmp(art->ca_sha512, j->j_art.ca_sha512) == 0)
+			return (j);
+	}
+	return (NULL);
+}
+
+/* Which digest of the bytes does not match the artifact, if any. */
+static int
+job_mismatch(const struct ctl_artifact *art, struct verify *v,
+    const char *sha256, const char *sha512, char *msg, size_t len)
+{
+	if (art->ca_size != 0 && v->v_len != art->ca_size) {
+		snprintf(msg, len, "size mismatch: expected %llu bytes, got "
+		    "%llu", (unsigned long long)art->ca_size,
+		    (unsigned long long)v->v_len);
+		return (1);
+	}
+	if (art->ca_sha256[0] != '\0' && strcmp(art->ca_sha256, sha256)) {
+		snprintf(msg, len, "sha256 mismatch: expected %s, got %s",
+		    art->ca_sha256, sha256);
+		return (1);
+	}
+	if (art->ca_sha512[0] != '\0' && strcmp(art->ca_sha512, sha512)) {
+		snprintf(msg, len, "sha512 mismatch: expected %s, got %s",
+		    art->ca_sha512, sha512);
+		return (1);
+	}
+	return (0);
+}
+
+/* Store the partial file of j under its sha256; 0 or -1. */
+static int
+job_commit(struct job *j, const char *sha256, const char *sha512)
+{
+	struct imgmeta	 mt;
+	uint32_t	 i;
+
+	memset(&mt, 0, sizeof(mt));
+	if (cache_meta_read(sha256, &mt) == -1)
+		memset(&mt, 0, sizeof(mt));
+	for (i = 0; i < j->j_art.ca_nurls && mt.mt_nurls < CONFIG_URLS_MAX;
+	    i++)
+		strlcpy(mt.mt_urls[mt.mt_nurls++], j->j_art.ca_urls[i],
+		    sizeof(mt.mt_urls[0]));
+	mt.mt_size = j->j_verify.v_len;
+	strlcpy(mt.mt_sha256, sha256, sizeof(mt.mt_sha256));
+	strlcpy(mt.mt_sha512, sha512, sizeof(mt.mt_sha512));
+	strlcpy(mt.mt_format, imgmeta_sniff(j->j_verify.v_head,
+	    j->j_verify.v_len < sizeof(j->j_verify.v_head) ?
+	    j->j_verify.v_len : sizeof(j->j_verify.v_head)),
+	    sizeof(mt.mt_format));
+	mt.mt_fetched_at = mt.mt_last_used_at = time(NULL);
+	if (fsync(j->j_fd) == -1 || fchmod(j->j_fd, 0444) == -1) {
+		log_warn("images/partial/%s", j->j_key);
+		return (-1);
+	}
+	if (cache_commit(j->j_key, &mt) == -1)
+		return (-1);
+	cache_set_verified(sha256, j->j_fd);
+	return (0);
+}
+
+/* The bytes of a cached image were hashed: still what they were? */
+static void
+job_verified(void *arg, int error, struct verify *v)
+{
+	struct job	*j = arg;
+	char		 sha256[SHA256_HEX_LEN + 1];
+	char		 path[128];
+
+	j->j_hash = NULL;
+	verify_end(v, sha256, NULL);
+	if (error == 0 && strcmp(sha256, j->j_sha256) == 0) {
+		cache_set_verified(j->j_sha256, j->j_fd);
+		job_ready(j, j->j_sha256, v->v_len, 0);
+		return;
+	}
+	if (error != 0)
+		log_warnx("images/sha256/%s: %s; fetching it again",
+		    j->j_sha256, strerror(error));
+	else
+		log_warnx("images/sha256/%s: damaged, its bytes hash to %s; "
+		    "fetching it again", j->j_sha256, sha256);
+	/* Gone even if a VM holds it: that VM has its descriptor. */
+	snprintf(path, sizeof(path), "%s/%s", IMGD_SHA256_DIR, j->j_sha256);
+	unlinkat(imgd_dirfd, path, 0);
+	cache_forget(j->j_sha256);
+	close(j->j_fd);
+	j->j_fd = -1;
+	job_download(j);
+}
+
+/* Look in the cache first; hash what is there unless it was checked. */
+static void
+job_lookup(struct job *j)
+{
+	struct imgmeta	 mt;
+	uint64_t	 size;
+
+	if (j->j_art.ca_sha256[0] != '\0')
+		strlcpy(j->j_sha256, j->j_art.ca_sha256, sizeof(j->j_sha256));
+	else if (cache_find_sha512(j->j_art.ca_sha512, j->j_sha256) == -1) {
+		job_download(j);
+		return;
+	}
+	if ((j->j_fd = cache_open(j->j_sha256, &size)) == -1) {
+		if (errno != ENOENT)
+			log_warn("images/sha256/%s", j->j_sha256);
+		job_download(j);
+		return;
+	}
+	if ((j->j_art.ca_size != 0 && size != j->j_art.ca_size) ||
+	    (cache_meta_read(j->j_sha256, &mt) == 0 && mt.mt_size != size))
+		log_warnx("images/sha256/%s: %llu bytes, not what was "
+		    "stored", j->j_sha256, (unsigned long long)size);
+	else if (cache_is_verified(j->j_sha256, j->j_fd)) {
+		job_ready(j, j->j_sha256, size, 0);
+		return;
+	}
+	verify_init(&j->j_verify, 0);
+	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
+	    job_verified, j)) == NULL)
+		job_fail(j, "images/sha256/%s: %s", j->j_sha256,
+		    strerror(errno));
+}
+
+/* What an earlier, interrupted download left: hashed, then resumed. */
+static void
+job_resumed(void *arg, int error, struct verify *v)
+{
+	struct job	*j = arg;
+
+	j->j_hash = NULL;
+	if (error != 0) {
+		job_fail(j, "images/partial/%s: %s", j->j_key,
+		    strerror(error));
+		return;
+	}
+	log_debug("%s: %s: resuming at %llu bytes", __func__, j->j_key,
+	    (unsigned long long)v->v_len);
+	job_attempt(j);
+}
+
+static void
+job_download(struct job *j)
+{
+	struct stat	 st;
+
+	if (j->j_art.ca_nurls == 0) {
+		job_fail(j, "image %s is not cached and has no url to fetch "
+		    "it from", j->j_art.ca_sha256[0] != '\0' ?
+		    j->j_art.ca_sha256 : j->j_art.ca_sha512);
+		return;
+	}
+	if (j->j_art.ca_sha256[0] != '\0')
+		strlcpy(j->j_key, j->j_art.ca_sha256, sizeof(j->j_key));
+	else
+		snprintf(j->j_key, sizeof(j->j_key), "sha512-%s",
+		    j->j_art.ca_sha512);
+	if ((j->j_fd = cache_partial_open(j->j_key, 0)) == -1 ||
+	    fstat(j->j_fd, &st) == -1) {
+		job_fail(j, "images/partial/%s: %s", j->j_key,
+		    strerror(errno));
+		return;
+	}
+	verify_init(&j->j_verify, 1);
+	if (st.st_size == 0 || (j->j_art.ca_size != 0 &&
+	    (uint64_t)st.st_size > j->j_art.ca_size)) {
+		job_restart(j);
+		job_attempt(j);
+		return;
+	}
+	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
+	    job_resumed, j)) == NULL)
+		job_fail(j, "images/partial/%s: %s", j->j_key,
+		    strerror(errno));
+}
+
+static void
+job_attempt(struct job *j)
+{
+	const char	*url = j->j_art.ca_urls[j->j_url];
+
+	log_info("fetching %s%s", url, j->j_verify.v_len > 0 ?
+	    ", resuming" : "");
+	if ((j->j_fetch = fetch_start(url, j->j_verify.v_len,
+	    &job_fetch_ops, j)) == NULL) {
+		job_next_mirror(j, "libcurl cannot start a transfer");
+		return;
+	}
+	job_progress(j, url, 1);
+}
+
+static void
+job_retry_cb(int fd, short event, void *arg)
+{
+	job_attempt(arg);
+}
+
+static void
+job_data(void *arg, const void *buf, size_t len, int *error)
+{
+	struct job	*j = arg;
+	const char	*p = buf;
+	size_t		 left = len;
+	ssize_t		 n;
+
+	if (j->j_art.ca_size != 0 &&
+	    j->j_verify.v_len + len > j->j_art.ca_size) {
+		*error = EFBIG;
+		return;
+	}
+	while (left > 0) {
+		if ((n = write(j->j_fd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			*error = errno;
+			/* Keep only what was hashed: resumable. */
+			if (ftruncate(j->j_fd, j->j_verify.v_len) == -1)
+				log_warn("images/partial/%s", j->j_key);
+			return;
+		}
+		p += n;
+		left -= n;
+	}
+	verify_update(&j->j_verify, buf, len);
+	job_progress(j, j->j_art.ca_urls[j->j_url], 0);
+}
+
+/* Throw the partial bytes away and start again from zero. */
+static void
+job_restart(void *arg)
+{
+	struct job	*j = arg;
+
+	if (ftruncate(j->j_fd, 0) == -1 || lseek(j->j_fd, 0, SEEK_SET) == -1)
+		log_warn("images/partial/%s", j->j_key);
+	verify_init(&j->j_verify, 1);
+}
+
+static void
+job_next_mirror(struct job *j, const char *why)
+{
+	const char	*url = j->j_art.ca_urls[j->j_url];
+	size_t		 len = strlen(j->j_errors);
+
+	log_warnx("%s: %s", url, why);
+	snprintf(j->j_errors + len, sizeof(j->j_errors) - len, "%s%s: %s",
+	    len > 0 ? "; " : "", url, why);
+	j->j_attempt = 0;
+	if (++j->j_url < j->j_art.ca_nurls) {
+		job_attempt(j);
+		return;
+	}
+	job_fail(j, "%s", j->j_errors);
+}
+
+static void
+job_retry(struct job *j, const char *why)
+{
+	struct timeval	 tv;
+	uint32_t	 ms;
+
+	if (++j->j_attempt >= imgd_conf.ic_retries) {
+		job_next_mirror(j, why);
+		return;
+	}
+	ms = imgd_conf.ic_backoff_ms << (j->j_attempt - 1);
+	log_info("%s: %s; retrying in %u ms", j->j_art.ca_urls[j->j_url],
+	    why, ms);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(&j->j_retry_ev, &tv);
+}
+
+static void
+job_fetched(void *arg, int kind, const char *why)
+{
+	struct job	*j = arg;
+	char		 sha256[SHA256_HEX_LEN + 1];
+	char		 sha512[SHA512_HEX_LEN + 1], msg[CTL_TEXT_MAX];
+
+	j->j_fetch = NULL;
+	switch (kind) {
+	case FETCH_RETRY:
+		job_retry(j, why);
+		return;
+	case FETCH_FATAL:
+		job_next_mirror(j, why);
+		return;
+	case FETCH_ABORT:
+		/* A full disk: leave the cache as it was. */
+		cache_partial_remove(j->j_key);
+		job_fail(j, "%s: images/partial: %s", j->j_art.ca_urls[j->j_url],
+		    why);
+		return;
+	}
+	job_progress(j, j->j_art.ca_urls[j->j_url], 1);
+	verify_end(&j->j_verify, sha256, sha512);
+	if (job_mismatch(&j->j_art, &j->j_verify, sha256, sha512, msg,
+	    sizeof(msg))) {
+		job_restart(j);
+		job_next_mirror(j, msg);
+		return;
+	}
+	if (job_commit(j, sha256, sha512) == -1) {
+		cache_partial_remove(j->j_key);
+		job_fail(j, "images/sha256/%s: %s", sha256, strerror(errno));
+		return;
+	}
+	log_info("cached %s from %s", sha256, j->j_art.ca_urls[j->j_url]);
+	job_ready(j, sha256, j->j_verify.v_len, 1);
+}
+
+/* A local file was copied and hashed: store it by its content. */
+static void
+job_imported(void *arg, int error, struct verify *v)
+{
+	struct job	*j = arg;
+	char		 sha256[SHA256_HEX_LEN + 1];
+	char		 sha512[SHA512_HEX_LEN + 1], msg[CTL_TEXT_MAX];
+
+	j->j_hash = NULL;
+	if (error != 0) {
+		cache_partial_remove(j->j_key);
+		job_fail(j, "importing into images/partial: %s",
+		    strerror(error));
+		return;
+	}
+	verify_end(v, sha256, sha512);
+	if (job_mismatch(&j->j_art, v, sha256, sha512, msg, sizeof(msg))) {
+		cache_partial_remove(j->j_key);
+		job_fail(j, "local image: %s", msg);
+		return;
+	}
+	if (job_commit(j, sha256, sha512) == -1) {
+		cache_partial_remove(j->j_key);
+		job_fail(j, "images/sha256/%s: %s", sha256, strerror(errno));
+		return;
+	}
+	log_info("imported %s, %llu bytes", sha256,
+	    (unsigned long long)v->v_len);
+	job_ready(j, sha256, v->v_len, 1);
+}
+
+static void
+job_import(struct job *j, int fd)
+{
+	struct stat	 st;
+
+	j->j_import = 1;
+	j->j_srcfd = fd;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		job_fail(j, "local image: not a regular file");
+		return;
+	}
+	j->j_total = st.st_size;
+	snprintf(j->j_key, sizeof(j->j_key), "import-%d-%u", getpid(),
+	    imgd_nimports++);
+	if ((j->j_fd = cache_partial_open(j->j_key, 1)) == -1) {
+		job_fail(j, "images/partial/%s: %s", j->j_key,
+		    strerror(errno));
+		return;
+	}
+	verify_init(&j->j_verify, 1);
+	if ((j->j_hash = hashjob_start(fd, j->j_fd, &j->j_verify,
+	    job_imported, j)) == NULL)
+		job_fail(j, "local image: %s", strerror(errno));
+}
+
+/* The exact size, every string terminated, urls http(s), hex digests. */
+static int
+imgd_read_request(struct imsg *imsg, struct img_request *ir)
+{
+	struct ctl_artifact	*ca = &ir->ir_artifact;
+	uint32_t		 i;
+
+	if (imsg_get_data(imsg, ir, sizeof(*ir)) == -1 ||
+	    ca->ca_nurls > CONFIG_URLS_MAX)
+		return (-1);
+	for (i = 0; i < CONFIG_URLS_MAX; i++)
+		ca->ca_urls[i][sizeof(ca->ca_urls[i]) - 1] = '\0';
+	ca->ca_sha256[SHA256_HEX_LEN] = '\0';
+	ca->ca_sha512[SHA512_HEX_LEN] = '\0';
+	for (i = 0; i < ca->ca_nurls; i++)
+		if (strncmp(ca->ca_urls[i], "http://", 7) != 0 &&
+		    strncmp(ca->ca_urls[i], "https://", 8) != 0)
+			return (-1);
+	if ((ca->ca_sha256[0] != '\0' &&
+	    !imgmeta_hex_valid(ca->ca_sha256, SHA256_HEX_LEN)) ||
+	    (ca->ca_sha512[0] != '\0' &&
+	    !imgmeta_hex_valid(ca->ca_sha512, SHA512_HEX_LEN)))
+		return (-1);
+	return (0);
+}
+
+static void
+imgd_fail(uint32_t id, const char *msg)
+{
+	struct img_fail	 fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.if_id = id;
+	strlcpy(fl.if_message, msg, sizeof(fl.if_message));
+	proc_parent_compose(IMSG_IMG_FAIL_RESPONSE, 0, -1, &fl, sizeof(fl));
+}
+
+static int
+imgd_fetch_request(struct imsg *imsg)
+{
+	struct img_request	 ir;
+	struct job		*j;
+	int			 fd = imsg_get_fd(imsg);
+
+	if (imgd_read_request(imsg, &ir) == -1) {
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if (fd == -1 && ir.ir_artifact.ca_sha256[0] == '\0' &&
+	    ir.ir_artifact.ca_sha512[0] == '\0') {
+		/* Nothing to check the bytes against: no cache entry. */
+		imgd_fail(ir.ir_id, "image has no sha256 or sha512 to verify "
+		    "it with; add one to the project file");
+		return (0);
+	}
+	if (fd == -1 && (j = job_find(&ir.ir_artifact)) != NULL) {
+		log_debug("%s: request %u joins a job", __func__, ir.ir_id);
+		if (job_wait(j, ir.ir_id) == -1)
+			imgd_fail(ir.ir_id, "out of memory");
+		return (0);
+	}
+	if ((j = job_new(&ir.ir_artifact)) == NULL ||
+	    job_wait(j, ir.ir_id) == -1) {
+		if (j != NULL)
+			job_free(j);
+		if (fd != -1)
+			close(fd);
+		imgd_fail(ir.ir_id, "out of memory");
+		return (0);
+	}
+	if (fd != -1)
+		job_import(j, fd);
+	else
+		job_lookup(j);
+	return (0);
+}
+
+static int
+imgd_config(struct imsg *imsg)
+{
+	struct img_config	 ic;
+
+	if (imsg_get_data(imsg, &ic, sizeof(ic)) == -1)
+		return (-1);
+	imgd_conf.ic_connect_timeout = ic.ic_connect_timeout ?
+	    ic.ic_connect_timeout : IMGD_CONNECT_TIMEOUT;
+	imgd_conf.ic_stall_timeout = ic.ic_stall_timeout ?
+	    ic.ic_stall_timeout : IMGD_STALL_TIMEOUT;
+	imgd_conf.ic_retries = ic.ic_retries ? ic.ic_retries : IMGD_RETRIES;
+	imgd_conf.ic_backoff_ms = ic.ic_backoff_ms ? ic.ic_backoff_ms :
+	    IMGD_BACKOFF_MS;
+	if (imgd_conf.ic_retries > 10)
+		imgd_conf.ic_retries = 10;
+	if (imgd_conf.ic_backoff_ms > 60000)
+		imgd_conf.ic_backoff_ms = 60000;
+	return (0);
+}
+
+static int
+imgd_hold(struct imsg *imsg, int delta)
+{
+	struct img_hold	 ih;
+
+	if (imsg_get_data(imsg, &ih, sizeof(ih)) == -1)
+		return (-1);
+	ih.ih_sha256[SHA256_HEX_LEN] = '\0';
+	if (!imgmeta_hex_valid(ih.ih_sha256, SHA256_HEX_LEN))
+		return (-1);
+	cache_hold(ih.ih_sha256, delta);
+	return (0);
+}
+
+static int
+imgd_remove(struct imsg *imsg)
+{
+	struct img_remove	 im;
+	struct img_removed	 rd;
+
+	if (imsg_get_data(imsg, &im, sizeof(im)) == -1)
+		return (-1);
+	im.im_sha256[SHA256_HEX_LEN] = '\0';
+	if (im.im_sha256[0] != '\0' &&
+	    !imgmeta_hex_valid(im.im_sha256, SHA256_HEX_LEN))
+		return (-1);
+	memset(&rd, 0, sizeof(rd));
+	rd.id_id = im.im_id;
+	if (im.im_sha256[0] == '\0') {
+		if (cache_prune(im.im_age, im.im_size, &rd.id_count,
+		    &rd.id_bytes, &rd.id_held) == -1)
+			snprintf(rd.id_message, sizeof(rd.id_message),
+			    "images/sha256: %s", strerror(errno));
+	} else if (cache_remove(im.im_sha256, &rd.id_bytes) == -1) {
+		if (errno == EBUSY)
+			rd.id_held = 1;
+		snprintf(rd.id_message, sizeof(rd.id_message), "%s: %s",
+		    im.im_sha256, errno == EBUSY ? "a running VM uses it" :
+		    errno == ENOENT ? "not in the cache" : strerror(errno));
+	} else {
+		rd.id_count = 1;
+		log_info("removed image %s", im.im_sha256);
+	}
+	proc_parent_compose(IMSG_IMG_REMOVE_RESPONSE, 0, -1, &rd,
+	    sizeof(rd));
+	return (0);
+}
+
+static int
+imgd_dispatch(struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_IMG_FETCH_REQUEST:
+		return (imgd_fetch_request(imsg));
+	case IMSG_IMG_CONFIG:
+		return (imgd_config(imsg));
+	case IMSG_IMG_HOLD:
+		return (imgd_hold(imsg, 1));
+	case IMSG_IMG_RELEASE:
+		return (imgd_hold(imsg, -1));
+	case IMSG_IMG_REMOVE_REQUEST:
+		return (imgd_remove(imsg));
+	default:
+		return (-1);
+	}
+}
+
+/* Imports that a crash left behind cannot be resumed. */
+static void
+imgd_clean_partial(void)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	int		 fd;
+
+	if ((fd = openat(imgd_dirfd, IMGD_PARTIAL_DIR, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, "import-", 7) == 0)
+			unlinkat(fd, de->d_name, 0);
+	closedir(dir);
+}
+
+/*
+ * The system calls imgd still makes once it is confined, and why.
+ */
+static const int imgd_syscalls[] = {
+	/* the store: files under the images directory, by descriptor */
+	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(read), SCMP_SYS(write),
+	SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+	SCMP_SYS(statx), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(ftruncate), SCMP_SYS(fchmod), SCMP_SYS(renameat),
+	SCMP_SYS(renameat2), SCMP_SYS(unlinkat), SCMP_SYS(mkdirat),
+	SCMP_SYS(getdents64), SCMP_SYS(fadvise64), SCMP_SYS(fcntl),
+	/* the imsg channel: descriptors arrive with recvmsg */
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	/* libevent */
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait), SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(rt_sigaction),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	/* libcurl: sockets to the mirrors, and its resolver thread */
+	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(getsockopt),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(sendmmsg),
+	SCMP_SYS(shutdown), SCMP_SYS(bind), SCMP_SYS(ioctl),
+	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq), SCMP_SYS(futex), SCMP_SYS(madvise),
+	SCMP_SYS(sched_yield), SCMP_SYS(uname),
+	/* memory, time and the end */
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(mprotect), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getpid),
+	SCMP_SYS(gettid), SCMP_SYS(getrandom), SCMP_SYS(exit),
+	SCMP_SYS(exit_group), SCMP_SYS(tgkill),
+};
+
+/*
+ * As root: locked in the images directory as _castra.  As a user:
+ * Landlock allows the images directory, and, read-only, what the
+ * resolver reads for each lookup.  The CA certificates were read
+ * into memory already.
+ */
+static void
+imgd_sandbox(const char *images)
+{
+	static const char *resolver[] = {
+		"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
+		"/etc/gai.conf", "/etc/host.conf", "/etc/services"
+	};
+	struct sandbox_path	 paths[1 + sizeof(resolver) /
+				    sizeof(resolver[0])];
+	struct sandbox		 sb;
+	struct addrinfo		 hints, *res;
+	size_t			 i, n = 0;
+
+	/*
+	 * One lookup now loads the resolver's modules, which the
+	 * chroot would hide later.
+	 * XXX in the chroot, names other than those cached by this
+	 * first load resolve only if /etc/resolv.conf was read now.
+	 */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", "80", &hints, &res) == 0)
+		freeaddrinfo(res);
+
+	paths[n].sp_path = images;
+	paths[n++].sp_access = SANDBOX_READ | SANDBOX_WRITE;
+	for (i = 0; i < sizeof(resolver) / sizeof(resolver[0]); i++) {
+		if (access(resolver[i], R_OK) == -1)
+			continue;
+		paths[n].sp_path = resolver[i];
+		paths[n++].sp_access = SANDBOX_READ;
+	}
+	memset(&sb, 0, sizeof(sb));
+	sb.sb_name = "castra-imgd";
+	sb.sb_chroot = images;
+	sb.sb_paths = paths;
+	sb.sb_npaths = n;
+	sb.sb_syscalls = imgd_syscalls;
+	sb.sb_nsyscalls = sizeof(imgd_syscalls) / sizeof(imgd_syscalls[0]);
+	sandbox_enter(&sb);
+}
+
+int
+main(int argc, char *argv[])
+{
+	char	 images[1024];
+
+	proc_child_init(argc, argv, "castra-imgd");
+	imgd_conf.ic_connect_timeout = IMGD_CONNECT_TIMEOUT;
+	imgd_conf.ic_stall_timeout = IMGD_STALL_TIMEOUT;
+	imgd_conf.ic_retries = IMGD_RETRIES;
+	imgd_conf.ic_backoff_ms = IMGD_BACKOFF_MS;
+
+	snprintf(images, sizeof(images), "%s/images", proc_env.pe_home);
+	if ((imgd_dirfd = open(images, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("%s", images);
+	event_init();
+	if (fetch_init() == -1)
+		fatalx("cannot start libcurl");
+	signal(SIGPIPE, SIG_IGN);
+	imgd_sandbox(images);
+	if (cache_init() == -1)
+		fatalx("%s is not usable; castrad creates it for user %s",
+		    images, SANDBOX_USER);
+	imgd_clean_partial();
+	proc_child_listen(imgd_dispatch);
+	log_debug("ready, cache %s", images);
+	event_dispatch();
+	return (0);
+}

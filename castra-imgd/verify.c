@@ -1,0 +1,187 @@
+/*
+ * Hashing: the digests of a download as its bytes arrive, and of a
+ * file on disk in slices that leave the event loop free between them,
+ * so that verifying a large image never stalls the channel to castrad.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imgd.h"
+#include "log.h"
+
+#define HASHJOB_SLICE	4	/* chunks between two turns of the loop */
+
+struct hashjob {
+	int		 hj_in;
+	int		 hj_out;	/* -1: hash only */
+	struct verify	*hj_verify;
+	hashjob_cb	*hj_cb;
+	void		*hj_arg;
+	struct event	 hj_ev;
+	unsigned char	*hj_buf;
+};
+
+static void	hashjob_step(int, short, void *);
+
+void
+verify_init(struct verify *v, int want512)
+{
+	memset(v, 0, sizeof(*v));
+	SHA256Init(&v->v_sha256);
+	v->v_want512 = want512;
+	if (want512)
+		SHA512Init(&v->v_sha512);
+}
+
+void
+verify_update(struct verify *v, const void *buf, size_t len)
+{
+	size_t	 n;
+
+	if (v->v_len < sizeof(v->v_head)) {
+		n = sizeof(v->v_head) - v->v_len;
+		if (n > len)
+			n = len;
+		memcpy(v->v_head + v->v_len, buf, n);
+	}
+	SHA256Update(&v->v_sha256, buf, len);
+	if (v->v_want512)
+		SHA512Update(&v->v_sha512, buf, len);
+	v->v_len += len;
+}
+
+/* The hex digests; sha512 is "" unless it was asked for. */
+void
+verify_end(struct verify *v, char *sha256, char *sha512)
+{
+	SHA256End(&v->v_sha256, sha256);
+	if (v->v_want512)
+		SHA512End(&v->v_sha512, sha512);
+	else if (sha512 != NULL)
+		sha512[0] = '\0';
+}
+
+/* Hash what is left of fd, in one go; for castra image and bench. */
+int
+verify_fd(int fd, struct verify *v)
+{
+	unsigned char	*buf;
+	ssize_t		 n;
+
+	if ((buf = malloc(IMGD_CHUNK)) == NULL)
+		return (-1);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while ((n = read(fd, buf, IMGD_CHUNK)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return (-1);
+		}
+		verify_update(v, buf, n);
+	}
+	free(buf);
+	return (0);
+}
+
+static int
+hashjob_write(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		buf += n;
+		len -= n;
+	}
+	return (0);
+}
+
+/*
+ * Read in from where it stands to its end, hashing every byte and, if
+ * out is not -1, copying it there.  cb(arg, 0 or errno, verify) runs
+ * once at the end; the descriptors stay the caller's.
+ */
+struct hashjob *
+hashjob_start(int in, int out, struct verify *v, hashjob_cb *cb, void *arg)
+{
+	struct hashjob	*hj;
+	struct timeval	 tv = { 0, 0 };
+
+	if ((hj = calloc(1, sizeof(*hj))) == NULL)
+		return (NULL);
+	if ((hj->hj_buf = malloc(IMGD_CHUNK)) == NULL) {
+		free(hj);
+		return (NULL);
+	}
+	hj->hj_in = in;
+	hj->hj_out = out;
+	hj->hj_verify = v;
+	hj->hj_cb = cb;
+	hj->hj_arg = arg;
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	evtimer_set(&hj->hj_ev, hashjob_step, hj);
+	evtimer_add(&hj->hj_ev, &tv);
+	return (hj);
+}
+
+void
+hashjob_cancel(struct hashjob *hj)
+{
+	if (hj == NULL)
+		return;
+	evtimer_del(&hj->hj_ev);
+	free(hj->hj_buf);
+	free(hj);
+}
+
+static void
+hashjob_finish(struct hashjob *hj, int error)
+{
+	hashjob_cb	*cb = hj->hj_cb;
+	void		*arg = hj->hj_arg;
+	struct verify	*v = hj->hj_verify;
+
+	hashjob_cancel(hj);
+	cb(arg, error, v);
+}
+
+static void
+hashjob_step(int fd, short event, void *arg)
+{
+	struct hashjob	*hj = arg;
+	struct timeval	 tv = { 0, 0 };
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < HASHJOB_SLICE; i++) {
+		if ((n = read(hj->hj_in, hj->hj_buf, IMGD_CHUNK)) == -1) {
+			if (errno == EINTR)
+				continue;
+			hashjob_finish(hj, errno);
+			return;
+		}
+		if (n == 0) {
+			hashjob_finish(hj, 0);
+			return;
+		}
+		verify_update(hj->hj_verify, hj->hj_buf, n);
+		if (hj->hj_out != -1 &&
+		    hashjob_write(hj->hj_out, hj->hj_buf, n) == -1) {
+			hashjob_finish(hj, errno);
+			return;
+		}
+	}
+	evtimer_add(&hj->hj_ev, &tv);
+}

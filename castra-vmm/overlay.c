@@ -1,0 +1,124 @@
+/*
+ * Overlays: every start gets a fresh copy-on-write layer over the cached
+ * base image, and every stop throws it away.  qemu-img runs in the state
+ * root so that the overlay's own path stays relative and short; the
+ * base is named by its absolute path inside the image cache, so that the
+ * overlay resolves it from anywhere.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vmm.h"
+
+int
+overlay_path(char *buf, size_t len, const char *vm)
+{
+	if ((size_t)snprintf(buf, len, "overlays/%s.qcow2", vm) >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Read what a child wrote to its stderr pipe, as one line. */
+static void
+overlay_errtext(int fd, char *err, size_t errlen)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	char	*p;
+
+	while (off + 1 < errlen &&
+	    (n = read(fd, err + off, errlen - off - 1)) > 0)
+		off += n;
+	err[off] = '\0';
+	for (p = err; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	while (off > 0 && err[off - 1] == ' ')
+		err[--off] = '\0';
+}
+
+/*
+ * qemu-img create -f qcow2 -b <base> -F qcow2 overlays/<vm>.qcow2, after
+ * removing what a previous run left.  On failure err says why.
+ */
+int
+overlay_create(int dirfd, const char *vm, const char *base, char *err,
+    size_t errlen)
+{
+	char	 path[VM_NAME_MAX + 32];
+	char	*argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b",
+		    (char *)base, "-F", "qcow2", path, NULL };
+	pid_t	 pid;
+	int	 p[2], status, devnull;
+
+	err[0] = '\0';
+	if (overlay_path(path, sizeof(path), vm) == -1)
+		return (-1);
+	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove the old overlay %s: %s",
+		    path, strerror(errno));
+		return (-1);
+	}
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return (-1);
+	switch (pid = fork()) {
+	case -1:
+		close(p[0]);
+		close(p[1]);
+		return (-1);
+	case 0:
+		if (fchdir(dirfd) == -1 ||
+		    (devnull = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(devnull, STDIN_FILENO) == -1 ||
+		    dup2(devnull, STDOUT_FILENO) == -1 ||
+		    dup2(p[1], STDERR_FILENO) == -1)
+			_exit(126);
+		execv(VMM_QEMU_IMG, argv);
+		dprintf(STDERR_FILENO, "exec %s: %s", VMM_QEMU_IMG,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	overlay_errtext(p[0], err, errlen);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return (-1);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return (0);
+	if (err[0] == '\0')
+		snprintf(err, errlen, "qemu-img failed with status %d",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	errno = EIO;
+	return (-1);
+}
+
+/* Remove the overlay and say how many bytes it held on disk. */
+int
+overlay_remove(int dirfd, const char *vm, uint64_t *bytes)
+{
+	struct stat	 st;
+	char		 path[VM_NAME_MAX + 32];
+
+	*bytes = 0;
+	if (overlay_path(path, sizeof(path), vm) == -1)
+		return (-1);
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return (errno == ENOENT ? 0 : -1);
+	*bytes = (uint64_t)st.st_blocks * 512;
+	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
+		return (-1);
+	return (0);
+}

@@ -1,0 +1,3 @@
+PROGS_SBIN +=	castrad
+castrad_SRCS =	castrad/castrad.c castrad/control.c
+castrad_SRCS +=	castrad/project.c castrad/record.c

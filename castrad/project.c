@@ -1,0 +1,967 @@
+/*
+ * Projects that are up: bringing them up and down, and relaying between
+ * the children on their behalf.
+ *
+ * `up` binds the broker's port, hands it to castra-broker, asks
+ * castra-imgd for every image the VMs need and, once they are cached,
+ * asks castra-vmm to start each VM whose dependencies are reachable.
+ * `down` asks castra-vmm to stop every VM and closes the listener.  The
+ * client that asked is told of each step as it happens.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "castra.h"
+#include "castrad.h"
+#include "images.h"
+#include "log.h"
+#include "proto.h"
+#include "state.h"
+
+#define UP_WAIT_DEFAULT		300	/* seconds for --wait */
+#define SERIAL_TAIL_LINES	10
+
+static const char *state_dirs[] = {
+	"vms", "overlays", "run", "handshakes", "logs", "logs/bus"
+};
+
+static void	project_launch(struct project *);
+static void	project_wait_expired(int, short, void *);
+static void	project_check_done(struct project *);
+static void	project_fail(struct project *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	project_stop_vms(struct project *);
+static void	project_check_stopped(struct project *);
+static void	project_free(struct project *);
+
+static struct project *
+project_find(const char *id)
+{
+	struct project	*pr;
+
+	TAILQ_FOREACH(pr, &projects, pr_entry)
+		if (strcmp(pr->pr_conf.cp_id, id) == 0)
+			return (pr);
+	return (NULL);
+}
+
+static struct vmstate *
+project_vm(struct project *pr, const char *name)
+{
+	struct vmstate	*vs;
+
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
+		if (strcmp(vs->vs_conf.cv_name, name) == 0)
+			return (vs);
+	return (NULL);
+}
+
+static int
+project_permitted(struct project *pr, uid_t uid)
+{
+	return (uid == 0 || uid == pr->pr_owner);
+}
+
+/*
+ * Make the state root's directories.  As root, the children run as
+ * _castra and write into some of them, so those become _castra's.
+ */
+static int
+project_dirs(int rootfd)
+{
+	struct stat	 st;
+	size_t		 i;
+
+	/* The children reach their directories through the root. */
+	if (getuid() == 0 && (fstat(rootfd, &st) == -1 ||
+	    fchmod(rootfd, (st.st_mode & 07777) | S_IXOTH) == -1))
+		return (-1);
+
+	for (i = 0; i < sizeof(state_dirs) / sizeof(state_dirs[0]); i++) {
+		if (mkdirat(rootfd, state_dirs[i], 0755) == -1 &&
+		    errno != EEXIST)
+			return (-1);
+		if (getuid() == 0 && (fchownat(rootfd, state_dirs[i],
+		    castra_uid, castra_gid, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    fchmodat(rootfd, state_dirs[i], 0755, 0) == -1))
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+project_listen(uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd, on = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return (-1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+static void
+project_write_json(struct project *pr)
+{
+	json_t	*o;
+
+	o = json_pack("{s:s, s:s, s:i, s:i}",
+	    "name", pr->pr_conf.cp_name,
+	    "config", pr->pr_conf.cp_config,
+	    "broker_port", (int)pr->pr_conf.cp_broker_port,
+	    "owner_uid", (int)pr->pr_owner);
+	if (o == NULL || state_write_json(pr->pr_rootfd, "project.json", o,
+	    0644) == -1)
+		log_warn("%s: project.json", pr->pr_conf.cp_id);
+	json_decref(o);
+}
+
+/* broker.json says whether, and in which process, the broker listens. */
+static void
+project_write_broker(struct project *pr)
+{
+	struct proc	*p = proc_byid(PROC_BROKER);
+	json_t		*o;
+	int		 listening;
+
+	listening = pr->pr_listenfd != -1 && p != NULL && p->p_alive;
+	o = json_pack("{s:i, s:I, s:i, s:s}",
+	    "pid", listening ? (int)p->p_pid : 0,
+	    "start_time", listening ?
+	    (json_int_t)proc_starttime(p->p_pid) : (json_int_t)0,
+	    "port", (int)pr->pr_conf.cp_broker_port,
+	    "state", listening ? "listening" : "stopped");
+	if (o == NULL || state_write_json(pr->pr_rootfd, "broker.json", o,
+	    0644) == -1)
+		log_warn("%s: broker.json", pr->pr_conf.cp_id);
+	json_decref(o);
+}
+
+static void
+broker_project_msg(struct project *pr, struct broker_project *bp)
+{
+	memset(bp, 0, sizeof(*bp));
+	strlcpy(bp->bp_id, pr->pr_conf.cp_id, sizeof(bp->bp_id));
+	strlcpy(bp->bp_token, pr->pr_conf.cp_token, sizeof(bp->bp_token));
+	bp->bp_port = pr->pr_conf.cp_broker_port;
+	bp->bp_hello_timeout = env_seconds("CASTRA_BROKER_HELLO_TIMEOUT");
+	bp->bp_heartbeat_timeout =
+	    env_seconds("CASTRA_BROKER_HEARTBEAT_TIMEOUT");
+}
+
+static void
+broker_vm_send(struct project *pr, struct vmstate *vs, int forget)
+{
+	struct broker_vm	 bv;
+
+	memset(&bv, 0, sizeof(bv));
+	strlcpy(bv.bv_project, pr->pr_conf.cp_id, sizeof(bv.bv_project));
+	strlcpy(bv.bv_name, vs->vs_conf.cv_name, sizeof(bv.bv_name));
+	if (!forget)
+		strlcpy(bv.bv_token, vs->vs_token, sizeof(bv.bv_token));
+	proc_compose(PROC_BROKER, IMSG_BROKER_VM, 0, -1, &bv, sizeof(bv));
+}
+
+static int
+vm_active(struct vmstate *vs)
+{
+	return (vs->vs_state == VM_STARTING || vs->vs_state == VM_RUNNING ||
+	    vs->vs_state == VM_REACHABLE || vs->vs_state == VM_STOPPING);
+}
+
+/* Hand the broker what it needs for pr: the state root and listener. */
+static void
+project_to_broker(struct project *pr)
+{
+	struct broker_project	 bp;
+	struct vmstate		*vs;
+	int			 fd;
+
+	broker_project_msg(pr, &bp);
+	if ((fd = dup(pr->pr_rootfd)) == -1 ||
+	    proc_compose(PROC_BROKER, IMSG_BROKER_PROJECT, 0, fd, &bp,
+	    sizeof(bp)) == -1)
+		log_warn("%s: broker", pr->pr_conf.cp_id);
+	if ((fd = dup(pr->pr_listenfd)) == -1 ||
+	    proc_compose(PROC_BROKER, IMSG_BROKER_LISTEN, 0, fd, &bp,
+	    sizeof(bp)) == -1)
+		log_warn("%s: broker", pr->pr_conf.cp_id);
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
+		if (vm_active(vs))
+			broker_vm_send(pr, vs, 0);
+	project_write_broker(pr);
+}
+
+static struct project *
+project_new(struct ctlconn *cc, struct ctlupload *cu, char *err,
+    size_t errlen)
+{
+	struct project	*pr;
+	struct stat	 st;
+	uid_t		 uid = control_uid(cc);
+
+	if (fstat(cu->cu_rootfd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "the state root is not a directory");
+		return (NULL);
+	}
+	/* Nobody works in a state root they do not own. */
+	if (uid != 0 && st.st_uid != uid) {
+		snprintf(err, errlen, "the state root belongs to uid %u, "
+		    "not to you", st.st_uid);
+		return (NULL);
+	}
+	if (project_dirs(cu->cu_rootfd) == -1) {
+		snprintf(err, errlen, "cannot prepare the state root: %s",
+		    strerror(errno));
+		return (NULL);
+	}
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		fatal("%s", __func__);
+	pr->pr_conf = cu->cu_project;
+	pr->pr_owner = uid;
+	pr->pr_rootfd = cu->cu_rootfd;
+	cu->cu_rootfd = -1;
+	pr->pr_listenfd = -1;
+	TAILQ_INIT(&pr->pr_vms);
+	TAILQ_INIT(&pr->pr_artifacts);
+	evtimer_set(&pr->pr_wait_ev, project_wait_expired, pr);
+	TAILQ_INSERT_TAIL(&projects, pr, pr_entry);
+	project_write_json(pr);
+	return (pr);
+}
+
+static int
+project_start_broker(struct project *pr, char *err, size_t errlen)
+{
+	if (pr->pr_listenfd != -1)
+		return (0);
+	if ((pr->pr_listenfd = project_listen(pr->pr_conf.cp_broker_port)) ==
+	    -1) {
+		snprintf(err, errlen, "cannot listen on 127.0.0.1:%u: %s; "
+		    "is another project or program using it? Choose another "
+		    "`broker port` in castra.conf", pr->pr_conf.cp_broker_port,
+		    strerror(errno));
+		return (-1);
+	}
+	project_to_broker(pr);
+	control_event(pr->pr_client, CASTRA_EV_BROKER_STARTED, NULL,
+	    pr->pr_conf.cp_broker_port, 0, 0, "broker listening on "
+	    "127.0.0.1:%u", pr->pr_conf.cp_broker_port);
+	return (0);
+}
+
+/* Does a record on disk say one of the project's VMs still runs? */
+static int
+project_vms_on_disk(struct project *pr, struct ctlupload *cu)
+{
+	char		 path[PATH_MAX];
+	uint32_t	 i;
+
+	for (i = 0; i < cu->cu_nvms; i++) {
+		snprintf(path, sizeof(path), "vms/%s.json",
+		    cu->cu_vms[i].cv_name);
+		if (record_alive(pr->pr_rootfd, path))
+			return (1);
+	}
+	return (0);
+}
+
+static void
+project_take_vms(struct project *pr, struct ctlupload *cu)
+{
+	struct vmstate		*vs;
+	struct artifactref	*ar;
+	uint32_t		 i;
+
+	for (i = 0; i < cu->cu_nvms; i++) {
+		if ((vs = project_vm(pr, cu->cu_vms[i].cv_name)) == NULL) {
+			if ((vs = calloc(1, sizeof(*vs))) == NULL)
+				fatal("%s", __func__);
+			TAILQ_INSERT_TAIL(&pr->pr_vms, vs, vs_entry);
+		}
+		vs->vs_conf = cu->cu_vms[i];
+		vs->vs_state = VM_PENDING;
+	}
+	for (i = 0; i < cu->cu_nimages; i++) {
+		if ((ar = calloc(1, sizeof(*ar))) == NULL)
+			fatal("%s", __func__);
+		ar->ar_project = pr;
+		ar->ar_image = cu->cu_images[i];
+		ar->ar_fd = cu->cu_imagefds[i];
+		cu->cu_imagefds[i] = -1;
+		TAILQ_INSERT_TAIL(&pr->pr_artifacts, ar, ar_entry);
+	}
+}
+
+static void
+artifact_progress(void *arg, const struct img_progress *ip)
+{
+	struct artifactref	*ar = arg;
+
+	control_event(ar->ar_project->pr_client, CASTRA_EV_IMAGE_PROGRESS,
+	    NULL, ip->ip_done, ip->ip_total, 0, "%s", ip->ip_url);
+}
+
+static void
+artifact_done(void *arg, const char *sha256, const char *error)
+{
+	struct artifactref	*ar = arg;
+	struct project		*pr = ar->ar_project;
+
+	if (error != NULL) {
+		project_fail(pr, "image %s: %s", ar->ar_image.ci_name, error);
+		return;
+	}
+	strlcpy(ar->ar_sha256, sha256, sizeof(ar->ar_sha256));
+	ar->ar_done = 1;
+	control_event(pr->pr_client, CASTRA_EV_IMAGE_READY, NULL, 0, 0, 0,
+	    "%s", sha256);
+	project_launch(pr);
+}
+
+static void
+project_fetch(struct project *pr)
+{
+	struct artifactref	*ar;
+	int			 fd;
+
+	TAILQ_FOREACH(ar, &pr->pr_artifacts, ar_entry) {
+		fd = ar->ar_fd;
+		ar->ar_fd = -1;
+		if (images_request(&ar->ar_image.ci_artifact, fd,
+		    artifact_progress, artifact_done, ar) == -1) {
+			project_fail(pr, "image %s: castra-imgd is not "
+			    "running; see castrad's log",
+			    ar->ar_image.ci_name);
+			return;
+		}
+	}
+	project_launch(pr);
+}
+
+static const char *
+artifact_sha(struct project *pr, const char *image, uint32_t role)
+{
+	struct artifactref	*ar;
+
+	TAILQ_FOREACH(ar, &pr->pr_artifacts, ar_entry)
+		if (strcmp(ar->ar_image.ci_name, image) == 0 &&
+		    ar->ar_image.ci_role == role)
+			return (ar->ar_done ? ar->ar_sha256 : NULL);
+	return ("");
+}
+
+static int
+vm_ready(struct project *pr, struct vmstate *vs)
+{
+	struct vmstate	*dep;
+	uint32_t	 i;
+
+	for (i = CTL_IMAGE_DISK; i <= CTL_IMAGE_INITRD; i++)
+		if (artifact_sha(pr, vs->vs_conf.cv_image, i) == NULL)
+			return (0);
+	for (i = 0; i < vs->vs_conf.cv_ndepends; i++) {
+		dep = project_vm(pr, vs->vs_conf.cv_depends[i]);
+		if (dep != NULL && dep->vs_state != VM_REACHABLE)
+			return (0);
+	}
+	return (1);
+}
+
+static void
+vm_start(struct project *pr, struct vmstate *vs)
+{
+	struct vmm_start	 vms;
+	int			 fd;
+	unsigned char		 secret[TOKEN_HEX_LEN / 2];
+
+	arc4random_buf(secret, sizeof(secret));
+	hex_encode(secret, sizeof(secret), vs->vs_token,
+	    sizeof(vs->vs_token));
+	broker_vm_send(pr, vs, 0);
+
+	memset(&vms, 0, sizeof(vms));
+	strlcpy(vms.vs_project, pr->pr_conf.cp_id, sizeof(vms.vs_project));
+	strlcpy(vms.vs_name, vs->vs_conf.cv_name, sizeof(vms.vs_name));
+	strlcpy(vms.vs_token, vs->vs_token, sizeof(vms.vs_token));
+	strlcpy(vms.vs_disk, artifact_sha(pr, vs->vs_conf.cv_image,
+	    CTL_IMAGE_DISK), sizeof(vms.vs_disk));
+	strlcpy(vms.vs_kernel, artifact_sha(pr, vs->vs_conf.cv_image,
+	    CTL_IMAGE_KERNEL), sizeof(vms.vs_kernel));
+	strlcpy(vms.vs_initrd, artifact_sha(pr, vs->vs_conf.cv_image,
+	    CTL_IMAGE_INITRD), sizeof(vms.vs_initrd));
+	strlcpy(vms.vs_cmdline, vs->vs_conf.cv_cmdline,
+	    sizeof(vms.vs_cmdline));
+	vms.vs_cpus = vs->vs_conf.cv_cpus;
+	vms.vs_memory_mib = vs->vs_conf.cv_memory_mib;
+	vms.vs_broker_port = pr->pr_conf.cp_broker_port;
+	vms.vs_nforwards = vs->vs_conf.cv_nforwards;
+	memcpy(vms.vs_forwards, vs->vs_conf.cv_forwards,
+	    sizeof(vms.vs_forwards));
+	vms.vs_up_at_ms = pr->pr_up_at_ms;
+
+	vs->vs_state = VM_STARTING;
+	if ((fd = dup(pr->pr_rootfd)) == -1 ||
+	    proc_compose(PROC_VMM, IMSG_VMM_START_REQUEST, 0, fd, &vms,
+	    sizeof(vms)) == -1) {
+		vs->vs_state = VM_FAILED;
+		project_fail(pr, "%s: castra-vmm is not running; see "
+		    "castrad's log", vs->vs_conf.cv_name);
+	}
+}
+
+/* Start every VM whose images are cached and dependencies reachable. */
+static void
+project_launch(struct project *pr)
+{
+	struct vmstate	*vs;
+
+	if (pr->pr_failed || pr->pr_stopping)
+		return;
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
+		if (vs->vs_state == VM_PENDING && vm_ready(pr, vs))
+			vm_start(pr, vs);
+	project_check_done(pr);
+}
+
+/* Tell a waiting client that its up is done, when it is. */
+static void
+project_check_done(struct project *pr)
+{
+	struct vmstate	*vs;
+	int		 wait = pr->pr_flags & CTL_UP_WAIT;
+
+	if (pr->pr_client == NULL || pr->pr_stopping || pr->pr_failed)
+		return;
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry) {
+		if (vs->vs_state == VM_REACHABLE)
+			continue;
+		if (!wait && vs->vs_state == VM_RUNNING)
+			continue;
+		return;
+	}
+	evtimer_del(&pr->pr_wait_ev);
+	control_result(pr->pr_client, 0, "%s is up", pr->pr_conf.cp_name);
+	pr->pr_client = NULL;
+}
+
+/* The last lines of a VM's serial log, to say why it is not up. */
+static void
+serial_tail(struct project *pr, const char *vm, char *buf, size_t len)
+{
+	char	 path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "logs/%s-serial.log", vm);
+	if (record_tail(pr->pr_rootfd, path, SERIAL_TAIL_LINES, buf,
+	    len) == -1)
+		snprintf(buf, len, "(no serial log)");
+}
+
+static void
+project_wait_expired(int fd, short event, void *arg)
+{
+	struct project	*pr = arg;
+	struct vmstate	*vs;
+	char		 tail[CTL_TEXT_MAX / 2];
+
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
+		if (vs->vs_state != VM_REACHABLE)
+			break;
+	if (vs == NULL)
+		return;
+	serial_tail(pr, vs->vs_conf.cv_name, tail, sizeof(tail));
+	project_fail(pr, "%s did not say hello within %u s; the end of "
+	    "logs/%s-serial.log:\n%s", vs->vs_conf.cv_name,
+	    env_seconds("CASTRA_UP_TIMEOUT") ?
+	    env_seconds("CASTRA_UP_TIMEOUT") : UP_WAIT_DEFAULT,
+	    vs->vs_conf.cv_name, tail);
+}
+
+void
+project_up(struct ctlconn *cc, struct ctlupload *cu,
+    const struct ctl_request *req)
+{
+	struct project	*pr;
+	struct timeval	 tv;
+	char		 err[CTL_TEXT_MAX];
+
+	if ((pr = project_find(cu->cu_project.cp_id)) != NULL) {
+		if (!project_permitted(pr, control_uid(cc))) {
+			control_result(cc, 77, "%s belongs to another user",
+			    pr->pr_conf.cp_name);
+			return;
+		}
+		if (pr->pr_client != NULL || pr->pr_stopping) {
+			control_result(cc, 75, "%s is busy: another castra "
+			    "is bringing it up or down; wait for it",
+			    pr->pr_conf.cp_name);
+			return;
+		}
+		if (!pr->pr_broker_only) {
+			control_event(cc, CASTRA_EV_MESSAGE, NULL, 0, 0, 0,
+			    "%s is already up; nothing changed",
+			    pr->pr_conf.cp_name);
+			control_result(cc, 0, "%s is already up",
+			    pr->pr_conf.cp_name);
+			return;
+		}
+	} else if ((pr = project_new(cc, cu, err, sizeof(err))) == NULL) {
+		control_result(cc, 73, "%s", err);
+		return;
+	}
+
+	pr->pr_client = cc;
+	pr->pr_flags = req->cr_flags;
+	pr->pr_up_at_ms = now_ms();
+	if (project_start_broker(pr, err, sizeof(err)) == -1) {
+		control_result(cc, 70, "%s", err);
+		pr->pr_client = NULL;
+		project_free(pr);
+		return;
+	}
+	if (req->cr_flags & CTL_UP_BROKER_ONLY) {
+		pr->pr_broker_only = 1;
+		if (project_vms_on_disk(pr, cu))
+			control_event(cc, CASTRA_EV_WARNING, NULL, 0, 0, 0,
+			    "VMs of %s are already running; they were left "
+			    "as they are", pr->pr_conf.cp_name);
+		control_result(cc, 0, "broker of %s is listening",
+		    pr->pr_conf.cp_name);
+		pr->pr_client = NULL;
+		return;
+	}
+	pr->pr_broker_only = 0;
+	project_take_vms(pr, cu);
+	if (req->cr_flags & CTL_UP_WAIT) {
+		timerclear(&tv);
+		tv.tv_sec = env_seconds("CASTRA_UP_TIMEOUT");
+		if (tv.tv_sec == 0)
+			tv.tv_sec = UP_WAIT_DEFAULT;
+		evtimer_add(&pr->pr_wait_ev, &tv);
+	}
+	project_fetch(pr);
+}
+
+/*
+ * An up that failed stops what it started; the client hears why once
+ * everything is down again.
+ */
+static void
+project_fail(struct project *pr, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (pr->pr_failed)
+		return;
+	pr->pr_failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(pr->pr_error, sizeof(pr->pr_error), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s", pr->pr_conf.cp_id, pr->pr_error);
+	evtimer_del(&pr->pr_wait_ev);
+	project_stop_vms(pr);
+}
+
+static void
+vm_stop(struct project *pr, struct vmstate *vs)
+{
+	struct vmm_stop	 stop;
+	struct vmm_vm	 vv;
+	int		 fd;
+
+	memset(&vv, 0, sizeof(vv));
+	strlcpy(vv.vv_project, pr->pr_conf.cp_id, sizeof(vv.vv_project));
+	strlcpy(vv.vv_name, vs->vs_conf.cv_name, sizeof(vv.vv_name));
+	/* vmm may not know the VM yet if castrad was restarted. */
+	if ((fd = dup(pr->pr_rootfd)) != -1)
+		proc_compose(PROC_VMM, IMSG_VMM_ADOPT_REQUEST, 0, fd, &vv,
+		    sizeof(vv));
+
+	memset(&stop, 0, sizeof(stop));
+	strlcpy(stop.vs_project, pr->pr_conf.cp_id, sizeof(stop.vs_project));
+	strlcpy(stop.vs_name, vs->vs_conf.cv_name, sizeof(stop.vs_name));
+	stop.vs_wait_graceful = pr->pr_conf.cp_wait_graceful;
+	stop.vs_wait_sigterm = pr->pr_conf.cp_wait_sigterm;
+	stop.vs_wait_sigkill = pr->pr_conf.cp_wait_sigkill;
+	vs->vs_state = VM_STOPPING;
+	control_event(pr->pr_client, CASTRA_EV_SHUTDOWN_REQUESTED,
+	    vs->vs_conf.cv_name, 0, 0, 0, "stopping %s",
+	    vs->vs_conf.cv_name);
+	if (proc_compose(PROC_VMM, IMSG_VMM_STOP_REQUEST, 0, -1, &stop,
+	    sizeof(stop)) == -1)
+		log_warnx("%s: castra-vmm is not running", stop.vs_name);
+}
+
+static void
+project_stop_vms(struct project *pr)
+{
+	struct vmstate	*vs;
+
+	pr->pr_stopping = 1;
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry) {
+		if (vs->vs_state == VM_PENDING || vs->vs_state == VM_FAILED)
+			vs->vs_state = VM_STOPPED;
+		else if (vs->vs_state != VM_STOPPED &&
+		    vs->vs_state != VM_STOPPING)
+			vm_stop(pr, vs);
+	}
+	project_check_stopped(pr);
+}
+
+/* When every VM is down: close the broker and answer the client. */
+static void
+project_check_stopped(struct project *pr)
+{
+	struct broker_project	 bp;
+	struct vmstate		*vs;
+
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
+		if (vs->vs_state != VM_STOPPED)
+			return;
+	broker_project_msg(pr, &bp);
+	proc_compose(PROC_BROKER, IMSG_BROKER_STOP, 0, -1, &bp, sizeof(bp));
+	if (pr->pr_listenfd != -1) {
+		close(pr->pr_listenfd);
+		pr->pr_listenfd = -1;
+	}
+	project_write_broker(pr);
+	if (pr->pr_failed)
+		control_result(pr->pr_client, 70, "%s", pr->pr_error);
+	else
+		control_result(pr->pr_client, 0, "%s is down",
+		    pr->pr_conf.cp_name);
+	pr->pr_client = NULL;
+	project_free(pr);
+}
+
+void
+project_down(struct ctlconn *cc, struct ctlupload *cu,
+    const struct ctl_request *req)
+{
+	struct project	*pr;
+	struct vmstate	*vs;
+	uint32_t	 i;
+	char		 err[CTL_TEXT_MAX];
+
+	if ((pr = project_find(cu->cu_project.cp_id)) != NULL) {
+		if (!project_permitted(pr, control_uid(cc))) {
+			control_result(cc, 77, "%s belongs to another user",
+			    pr->pr_conf.cp_name);
+			return;
+		}
+		if (pr->pr_client != NULL || pr->pr_stopping) {
+			control_result(cc, 75, "%s is busy: another castra "
+			    "is bringing it up or down; wait for it",
+			    pr->pr_conf.cp_name);
+			return;
+		}
+	} else if ((pr = project_new(cc, cu, err, sizeof(err))) == NULL) {
+		control_result(cc, 73, "%s", err);
+		return;
+	}
+	pr->pr_client = cc;
+	if (req->cr_wait_graceful)
+		pr->pr_conf.cp_wait_graceful = req->cr_wait_graceful;
+	if (req->cr_wait_sigterm)
+		pr->pr_conf.cp_wait_sigterm = req->cr_wait_sigterm;
+	if (req->cr_wait_sigkill)
+		pr->pr_conf.cp_wait_sigkill = req->cr_wait_sigkill;
+	/* Stop the VMs of the project file, whatever castrad remembers. */
+	for (i = 0; i < cu->cu_nvms; i++) {
+		if ((vs = project_vm(pr, cu->cu_vms[i].cv_name)) != NULL)
+			continue;
+		if ((vs = calloc(1, sizeof(*vs))) == NULL)
+			fatal("%s", __func__);
+		vs->vs_conf = cu->cu_vms[i];
+		vs->vs_state = VM_RUNNING;
+		TAILQ_INSERT_TAIL(&pr->pr_vms, vs, vs_entry);
+	}
+	project_stop_vms(pr);
+}
+
+void
+project_client_gone(struct ctlconn *cc)
+{
+	struct project	*pr;
+
+	TAILQ_FOREACH(pr, &projects, pr_entry)
+		if (pr->pr_client == cc)
+			pr->pr_client = NULL;
+}
+
+static void
+project_free(struct project *pr)
+{
+	struct vmstate		*vs;
+	struct artifactref	*ar;
+
+	TAILQ_REMOVE(&projects, pr, pr_entry);
+	evtimer_del(&pr->pr_wait_ev);
+	while ((vs = TAILQ_FIRST(&pr->pr_vms)) != NULL) {
+		TAILQ_REMOVE(&pr->pr_vms, vs, vs_entry);
+		free(vs);
+	}
+	while ((ar = TAILQ_FIRST(&pr->pr_artifacts)) != NULL) {
+		TAILQ_REMOVE(&pr->pr_artifacts, ar, ar_entry);
+		images_cancel(ar);
+		if (ar->ar_fd != -1)
+			close(ar->ar_fd);
+		free(ar);
+	}
+	if (pr->pr_listenfd != -1)
+		close(pr->pr_listenfd);
+	close(pr->pr_rootfd);
+	free(pr);
+}
+
+/* Find the project and VM a child's message is about. */
+static struct vmstate *
+message_vm(const char *project, const char *name, struct project **prp)
+{
+	struct project	*pr;
+	struct vmstate	*vs;
+
+	if ((pr = project_find(project)) == NULL ||
+	    (vs = project_vm(pr, name)) == NULL) {
+		log_debug("%s: %s/%s is not known", __func__, project, name);
+		return (NULL);
+	}
+	*prp = pr;
+	return (vs);
+}
+
+int
+project_dispatch_broker(struct proc *p, struct imsg *imsg)
+{
+	struct broker_vm	 bv;
+	struct project		*pr;
+	struct vmstate		*vs;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_BROKER_HANDSHAKE_EVENT:
+		if (proto_read_broker_vm(imsg, &bv) == -1)
+			return (-1);
+		if ((vs = message_vm(bv.bv_project, bv.bv_name, &pr)) == NULL)
+			return (0);
+		proc_compose(PROC_VMM, IMSG_VMM_HANDSHAKE_EVENT, 0, -1, &bv,
+		    sizeof(bv));
+		if (vs->vs_state != VM_RUNNING)
+			return (0);
+		vs->vs_state = VM_REACHABLE;
+		control_event(pr->pr_client, CASTRA_EV_VM_REACHABLE,
+		    vs->vs_conf.cv_name, 0, 0, bv.bv_timestamp -
+		    pr->pr_up_at_ms, "%s is reachable", vs->vs_conf.cv_name);
+		project_launch(pr);
+		return (0);
+	default:
+		return (-1);
+	}
+}
+
+static int
+vmm_started(struct imsg *imsg)
+{
+	struct vmm_vm	 vv;
+	struct project	*pr;
+	struct vmstate	*vs;
+
+	if (proto_read_vmm_vm(imsg, &vv) == -1)
+		return (-1);
+	if ((vs = message_vm(vv.vv_project, vv.vv_name, &pr)) == NULL)
+		return (0);
+	vs->vs_pid = vv.vv_pid;
+	if (vs->vs_state != VM_STARTING)
+		return (0);
+	vs->vs_state = VM_RUNNING;
+	control_event(pr->pr_client, CASTRA_EV_VM_LAUNCHED, vv.vv_name,
+	    vv.vv_pid, 0, 0, "%s", vv.vv_accel);
+	project_check_done(pr);
+	return (0);
+}
+
+static int
+vmm_failed(struct imsg *imsg)
+{
+	struct vmm_fail	 vf;
+	struct project	*pr;
+	struct vmstate	*vs;
+
+	if (proto_read_vmm_fail(imsg, &vf) == -1)
+		return (-1);
+	if ((vs = message_vm(vf.vf_project, vf.vf_name, &pr)) == NULL)
+		return (0);
+	if (vs->vs_state == VM_STOPPING) {
+		/* A stop that failed still leaves the VM for dead. */
+		vs->vs_state = VM_STOPPED;
+		project_check_stopped(pr);
+		return (0);
+	}
+	vs->vs_state = VM_FAILED;
+	project_fail(pr, "%s: %s", vf.vf_name, vf.vf_message);
+	return (0);
+}
+
+static int
+vmm_stop_event(struct imsg *imsg)
+{
+	struct vmm_stop_event	 se;
+	struct project		*pr;
+	struct vmstate		*vs;
+
+	if (proto_read_vmm_stop_event(imsg, &se) == -1)
+		return (-1);
+	if ((vs = message_vm(se.se_project, se.se_name, &pr)) == NULL)
+		return (0);
+	control_event(pr->pr_client, se.se_type, se.se_name, se.se_bytes, 0,
+	    se.se_ms, "%s", se.se_text);
+	if (imsg_get_type(imsg) != IMSG_VMM_STOP_RESPONSE)
+		return (0);
+	vs->vs_state = VM_STOPPED;
+	broker_vm_send(pr, vs, 1);
+	project_check_stopped(pr);
+	return (0);
+}
+
+/* A QEMU that ended by itself. */
+static int
+vmm_exited(struct imsg *imsg)
+{
+	struct vmm_vm	 vv;
+	struct project	*pr;
+	struct vmstate	*vs;
+	char		 tail[CTL_TEXT_MAX / 2];
+
+	if (proto_read_vmm_vm(imsg, &vv) == -1)
+		return (-1);
+	if ((vs = message_vm(vv.vv_project, vv.vv_name, &pr)) == NULL)
+		return (0);
+	log_info("%s: VM %s exited", pr->pr_conf.cp_id, vv.vv_name);
+	if (vs->vs_state == VM_STOPPING)
+		return (0);
+	vs->vs_state = VM_STOPPED;
+	broker_vm_send(pr, vs, 1);
+	if (pr->pr_client != NULL && !pr->pr_stopping) {
+		serial_tail(pr, vv.vv_name, tail, sizeof(tail));
+		project_fail(pr, "%s exited while starting; the end of "
+		    "logs/%s-serial.log:\n%s", vv.vv_name, vv.vv_name, tail);
+	} else if (pr->pr_stopping)
+		project_check_stopped(pr);
+	return (0);
+}
+
+int
+project_dispatch_vmm(struct proc *p, struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_VMM_START_RESPONSE:
+		return (vmm_started(imsg));
+	case IMSG_VMM_FAIL_RESPONSE:
+		return (vmm_failed(imsg));
+	case IMSG_VMM_STOP_EVENT:
+	case IMSG_VMM_STOP_RESPONSE:
+		return (vmm_stop_event(imsg));
+	case IMSG_VMM_EXIT_EVENT:
+		return (vmm_exited(imsg));
+	default:
+		return (-1);
+	}
+}
+
+/* A new broker knows nothing: give it every project again. */
+void
+project_broker_started(struct proc *p)
+{
+	struct project	*pr;
+
+	TAILQ_FOREACH(pr, &projects, pr_entry)
+		if (pr->pr_listenfd != -1)
+			project_to_broker(pr);
+}
+
+/* A new vmm knows no VM: have it adopt the running ones. */
+void
+project_vmm_started(struct proc *p)
+{
+	struct project	*pr;
+	struct vmstate	*vs;
+	struct vmm_vm	 vv;
+	int		 fd;
+
+	TAILQ_FOREACH(pr, &projects, pr_entry) {
+		TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry) {
+			if (vs->vs_state != VM_RUNNING &&
+			    vs->vs_state != VM_REACHABLE)
+				continue;
+			memset(&vv, 0, sizeof(vv));
+			strlcpy(vv.vv_project, pr->pr_conf.cp_id,
+			    sizeof(vv.vv_project));
+			strlcpy(vv.vv_name, vs->vs_conf.cv_name,
+			    sizeof(vv.vv_name));
+			if ((fd = dup(pr->pr_rootfd)) != -1)
+				proc_compose(PROC_VMM, IMSG_VMM_ADOPT_REQUEST,
+				    0, fd, &vv, sizeof(vv));
+		}
+	}
+}
+
+/*
+ * A project a previous castrad left running: listen for its guests
+ * again and have vmm watch its VMs.
+ */
+int
+project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
+    struct vmstates *vms)
+{
+	struct project	*pr;
+	struct vmstate	*vs;
+	char		 err[CTL_TEXT_MAX];
+
+	if (project_find(cp->cp_id) != NULL)
+		return (-1);
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		fatal("%s", __func__);
+	pr->pr_conf = *cp;
+	pr->pr_owner = owner;
+	pr->pr_rootfd = rootfd;
+	pr->pr_listenfd = -1;
+	TAILQ_INIT(&pr->pr_vms);
+	TAILQ_INIT(&pr->pr_artifacts);
+	evtimer_set(&pr->pr_wait_ev, project_wait_expired, pr);
+	while ((vs = TAILQ_FIRST(vms)) != NULL) {
+		TAILQ_REMOVE(vms, vs, vs_entry);
+		TAILQ_INSERT_TAIL(&pr->pr_vms, vs, vs_entry);
+	}
+	TAILQ_INSERT_TAIL(&projects, pr, pr_entry);
+	if (project_start_broker(pr, err, sizeof(err)) == -1)
+		log_warnx("%s: %s", cp->cp_id, err);
+	project_vmm_started(proc_byid(PROC_VMM));
+	log_info("%s: adopted running VMs", cp->cp_id);
+	return (0);
+}

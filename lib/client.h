@@ -1,0 +1,24 @@
+/*
+ * The client side of castrad's control socket, for libcastra's
+ * operations that need castrad.
+ */
+
+#ifndef CASTRA_CLIENT_H
+#define CASTRA_CLIENT_H
+
+#include "castra.h"
+#include "imsg.h"
+
+struct client {
+	struct imsgbuf	 cl_ibuf;
+	int		 cl_fd;
+};
+
+int	client_open(struct client *, struct castra_error *);
+int	client_send(struct client *, uint32_t, int, const void *, size_t,
+	    struct castra_error *);
+int	client_wait(struct client *, castra_event_fn *, void *,
+	    struct castra_error *);
+void	client_close(struct client *);
+
+#endif /* CASTRA_CLIENT_H */

@@ -1,0 +1,2 @@
+/* castra image: see the fuller version below once written. */
+#include "castra.h"

@@ -1,0 +1,2 @@
+# man
+MANS +=	man/castrad.8

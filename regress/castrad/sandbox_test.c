@@ -1,0 +1,555 @@
+/*
+ * sandbox_enter() in a forked child: what it allows, what it kills,
+ * what -S reports, and what the kernel says of the child afterwards.
+ */
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <atf-c.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+
+#define NOBODY		65534
+#define WAIT_MS		10000
+
+struct child {
+	pid_t	 c_pid;
+	int	 c_out;		/* what the child reports */
+	int	 c_in;		/* closing it lets the child go on */
+};
+
+typedef void	(*child_fn)(int, int);
+
+static const int small_list[] = {
+	SCMP_SYS(getppid),
+};
+
+static const int open_list[] = {
+	SCMP_SYS(openat),
+	SCMP_SYS(socket),
+	SCMP_SYS(connect),
+};
+
+/*
+ * Fork a child that enters sb and runs fn with the write end of one
+ * pipe and the read end of another.  stderr goes to errpath if given.
+ */
+static void
+child_start(struct child *c, const struct sandbox *sb, child_fn fn,
+    const char *errpath, int nobody)
+{
+	int	 out[2], in[2], fd;
+	gid_t	 gid = NOBODY;
+
+	ATF_REQUIRE(pipe(out) == 0 && pipe(in) == 0);
+	ATF_REQUIRE((c->c_pid = fork()) != -1);
+	if (c->c_pid == 0) {
+		close(out[0]);
+		close(in[1]);
+		if (errpath != NULL) {
+			if ((fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC,
+			    0644)) == -1 || dup2(fd, STDERR_FILENO) == -1)
+				_exit(90);
+			close(fd);
+		}
+		proc_env.pe_debug = 1;
+		log_init(1, LOG_DAEMON);
+		log_procinit("sandbox_test");
+		/* An ordinary user, to see the Landlock side as root. */
+		if (nobody && getuid() == 0 &&
+		    (setgroups(1, &gid) == -1 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) == -1))
+			_exit(91);
+		sandbox_enter(sb);
+		fn(out[1], in[0]);
+		_exit(0);
+	}
+	close(out[1]);
+	close(in[0]);
+	c->c_out = out[0];
+	c->c_in = in[1];
+}
+
+/* Wait for the child with a bounded poll; kill it if it overstays. */
+static int
+child_wait(struct child *c)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	pid_t		 pid;
+	int		 status, i;
+
+	close(c->c_in);
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		ATF_REQUIRE((pid = waitpid(c->c_pid, &status, WNOHANG)) != -1);
+		if (pid == c->c_pid) {
+			close(c->c_out);
+			return (status);
+		}
+		nanosleep(&ts, NULL);
+	}
+	kill(c->c_pid, SIGKILL);
+	waitpid(c->c_pid, &status, 0);
+	close(c->c_out);
+	atf_tc_fail("child %d did not exit within %d ms", (int)c->c_pid,
+	    WAIT_MS);
+	return (-1);
+}
+
+static long
+child_read(struct child *c)
+{
+	long	 v;
+
+	ATF_REQUIRE_EQ(read(c->c_out, &v, sizeof(v)), (ssize_t)sizeof(v));
+	return (v);
+}
+
+static void
+report(int fd, long v)
+{
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		_exit(92);
+}
+
+static void
+sandbox_small(struct sandbox *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->sb_name = "sandbox_test";
+	sb->sb_syscalls = small_list;
+	sb->sb_nsyscalls = sizeof(small_list) / sizeof(small_list[0]);
+}
+
+static void
+skip_relaxed(void)
+{
+#ifdef CASTRA_SANDBOX_RELAXED
+	atf_tc_skip("relaxed sandbox build: no seccomp or Landlock");
+#endif
+}
+
+/* Reads a "Key:\tvalue..." line of /proc/PID/status. */
+static void
+proc_status(pid_t pid, const char *key, char *val, size_t len)
+{
+	char	 path[64], line[512];
+	size_t	 klen = strlen(key);
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	ATF_REQUIRE((fp = fopen(path, "r")) != NULL);
+	val[0] = '\0';
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, key, klen) != 0 || line[klen] != ':')
+			continue;
+		/* Groups: ends with a blank. */
+		line[strcspn(line, "\n")] = '\0';
+		while (line[0] != '\0' &&
+		    strchr(" \t", line[strlen(line) - 1]) != NULL)
+			line[strlen(line) - 1] = '\0';
+		strlcpy(val, line + klen + 1 + strspn(line + klen + 1,
+		    " \t"), len);
+		break;
+	}
+	fclose(fp);
+	ATF_REQUIRE_MSG(val[0] != '\0', "no %s in %s", key, path);
+}
+
+static void
+call_getppid(int out, int in)
+{
+	report(out, getppid());
+}
+
+ATF_TC(allowed_call);
+ATF_TC_HEAD(allowed_call, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a listed system call works, and "
+	    "so does what every child needs (malloc, stderr, exit)");
+}
+ATF_TC_BODY(allowed_call, tc)
+{
+	struct sandbox	 sb;
+	struct child	 c;
+	int		 status;
+
+	sandbox_small(&sb);
+	child_start(&c, &sb, call_getppid, "stderr", 0);
+	ATF_CHECK_EQ(child_read(&c), (long)getpid());
+	status = child_wait(&c);
+	ATF_REQUIRE_MSG(WIFEXITED(status), "child died of signal %d",
+	    WTERMSIG(status));
+	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+static void
+call_forbidden(int out, int in)
+{
+	char	*p;
+
+	/* malloc, stdio and logging are in the base list. */
+	if ((p = malloc(1 << 20)) == NULL)
+		_exit(93);
+	memset(p, 1, 1 << 20);
+	free(p);
+	log_info("about to make a forbidden call");
+	report(out, 1);
+	report(out, syscall(SYS_getcwd, NULL, 0) == -1 ? errno : 0);
+}
+
+ATF_TC(forbidden_kills);
+ATF_TC_HEAD(forbidden_kills, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a system call off the list kills "
+	    "the child, and only the child, with SIGSYS");
+}
+ATF_TC_BODY(forbidden_kills, tc)
+{
+	struct sandbox	 sb;
+	struct child	 c;
+	char		 buf[8];
+	int		 status;
+
+	skip_relaxed();
+	sandbox_small(&sb);
+	child_start(&c, &sb, call_forbidden, "stderr", 0);
+	ATF_CHECK_EQ(child_read(&c), 1);
+	/* The child is dead before it could report an errno. */
+	ATF_CHECK_EQ(read(c.c_out, buf, sizeof(buf)), 0);
+	status = child_wait(&c);
+	ATF_REQUIRE_MSG(WIFSIGNALED(status), "child exited with %d",
+	    WEXITSTATUS(status));
+	ATF_CHECK_EQ(WTERMSIG(status), SIGSYS);
+	ATF_CHECK(atf_utils_grep_file("about to make a forbidden call",
+	    "stderr"));
+}
+
+static void
+call_mmap_exec(int out, int in)
+{
+	void	*p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	report(out, p != MAP_FAILED);
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	report(out, p != MAP_FAILED);
+}
+
+ATF_TC(mmap_exec_kills);
+ATF_TC_HEAD(mmap_exec_kills, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "mmap works, but not for "
+	    "executable memory");
+}
+ATF_TC_BODY(mmap_exec_kills, tc)
+{
+	struct sandbox	 sb;
+	struct child	 c;
+	char		 buf[8];
+	int		 status;
+
+	skip_relaxed();
+	sandbox_small(&sb);
+	child_start(&c, &sb, call_mmap_exec, "stderr", 0);
+	ATF_CHECK_EQ(child_read(&c), 1);
+	ATF_CHECK_EQ(read(c.c_out, buf, sizeof(buf)), 0);
+	status = child_wait(&c);
+	ATF_REQUIRE(WIFSIGNALED(status));
+	ATF_CHECK_EQ(WTERMSIG(status), SIGSYS);
+}
+
+static void
+call_reported(int out, int in)
+{
+	long	 rc;
+
+	rc = syscall(SYS_getcwd, NULL, 0);
+	report(out, rc == -1 ? errno : 0);
+	rc = syscall(SYS_uname, NULL);
+	report(out, rc == -1 ? errno : 0);
+}
+
+ATF_TC(report_mode);
+ATF_TC_HEAD(report_mode, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "with -S a forbidden call is named "
+	    "on stderr and fails with ENOSYS instead of killing");
+}
+ATF_TC_BODY(report_mode, tc)
+{
+	struct sandbox	 sb;
+	struct child	 c;
+	int		 status;
+
+	skip_relaxed();
+	sandbox_small(&sb);
+	proc_env.pe_seccomp_log = 1;
+	child_start(&c, &sb, call_reported, "stderr", 0);
+	proc_env.pe_seccomp_log = 0;
+	ATF_CHECK_EQ(child_read(&c), ENOSYS);
+	ATF_CHECK_EQ(child_read(&c), ENOSYS);
+	status = child_wait(&c);
+	ATF_REQUIRE_MSG(WIFEXITED(status), "child died of signal %d",
+	    WTERMSIG(status));
+	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
+	ATF_CHECK(atf_utils_grep_file("forbidden system call getcwd "
+	    "\\(%d\\)", "stderr", SYS_getcwd));
+	ATF_CHECK(atf_utils_grep_file("forbidden system call uname "
+	    "\\(%d\\)", "stderr", SYS_uname));
+}
+
+static void
+call_block(int out, int in)
+{
+	char	 c;
+
+	report(out, 1);
+	/* Hold still while the parent looks; EOF lets us go. */
+	(void)read(in, &c, 1);
+}
+
+ATF_TC(root_ids);
+ATF_TC_HEAD(root_ids, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "as root the child becomes _castra "
+	    "for good, with no_new_privs and a seccomp filter");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(root_ids, tc)
+{
+	struct sandbox	 sb;
+	struct child	 c;
+	char		 want[64], val[256];
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 status;
+
+	if (sandbox_user(&uid, &gid) == -1)
+		atf_tc_fail("user %s is missing: run make deps", SANDBOX_USER);
+	sandbox_small(&sb);
+	child_start(&c, &sb, call_block, "stderr", 0);
+	ATF_REQUIRE_EQ(child_read(&c), 1);
+
+	snprintf(want, sizeof(want), "%d\t%d\t%d\t%d", (int)uid, (int)uid,
+	    (int)uid, (int)uid);
+	proc_status(c.c_pid, "Uid", val, sizeof(val));
+	ATF_CHECK_STREQ(val, want);
+	snprintf(want, sizeof(want), "%d\t%d\t%d\t%d", (int)gid, (int)gid,
+	    (int)gid, (int)gid);
+	proc_status(c.c_pid, "Gid", val, sizeof(val));
+	ATF_CHECK_STREQ(val, want);
+	snprintf(want, sizeof(want), "%d", (int)gid);
+	proc_status(c.c_pid, "Groups", val, sizeof(val));
+	ATF_CHECK_STREQ(val, want);
+	proc_status(c.c_pid, "NoNewPrivs", val, sizeof(val));
+	ATF_CHECK_STREQ(val, "1");
+	proc_status(c.c_pid, "Seccomp", val, sizeof(val));
+#ifdef CASTRA_SANDBOX_RELAXED
+	ATF_CHECK_STREQ(val, "0");
+#else
+	ATF_CHECK_STREQ(val, "2");
+#endif
+	status = child_wait(&c);
+	ATF_REQUIRE(WIFEXITED(status));
+	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+static void
+call_chrooted(int out, int in)
+{
+	char	 cwd[PATH_MAX];
+
+	report(out, syscall(SYS_getcwd, cwd, sizeof(cwd)) == -1 ? -errno :
+	    (long)strcmp(cwd, "/"));
+	report(out, open("/etc/passwd", O_RDONLY) == -1 ? errno : 0);
+}
+
+ATF_TC(root_chroot);
+ATF_TC_HEAD(root_chroot, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "as root the child is locked in "
+	    "its chroot, which must be root's alone");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(root_chroot, tc)
+{
+	static const int list[] = { SCMP_SYS(getcwd), SCMP_SYS(openat) };
+	struct sandbox	 sb;
+	struct child	 c;
+	char		 dir[PATH_MAX];
+	int		 status;
+
+	skip_relaxed();
+	ATF_REQUIRE(getcwd(dir, sizeof(dir) - 6) != NULL);
+	strlcat(dir, "/empty", sizeof(dir));
+	ATF_REQUIRE(mkdir(dir, 0755) == 0);
+	sandbox_small(&sb);
+	sb.sb_syscalls = list;
+	sb.sb_nsyscalls = sizeof(list) / sizeof(list[0]);
+	sb.sb_chroot = dir;
+	child_start(&c, &sb, call_chrooted, "stderr", 0);
+	ATF_CHECK_EQ(child_read(&c), 0);
+	ATF_CHECK_EQ(child_read(&c), ENOENT);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* A root that others may write is refused before anything runs. */
+	ATF_REQUIRE(chmod(dir, 0777) == 0);
+	child_start(&c, &sb, call_chrooted, "stderr", 0);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ATF_CHECK(atf_utils_grep_file("only root may write", "stderr"));
+	ATF_REQUIRE(rmdir(dir) == 0);
+}
+
+static int
+landlock_abi(void)
+{
+	long	 abi;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U);
+	return (abi == -1 ? 0 : (int)abi);
+}
+
+static void
+call_open_two(int out, int in)
+{
+	int	 fd;
+
+	fd = open("/etc/passwd", O_RDONLY);
+	report(out, fd == -1 ? errno : 0);
+	fd = open("/etc/group", O_RDONLY);
+	report(out, fd == -1 ? errno : 0);
+}
+
+ATF_TC(landlock_paths);
+ATF_TC_HEAD(landlock_paths, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "as an ordinary user (nobody, when "
+	    "run as root) only the listed paths can be opened");
+}
+ATF_TC_BODY(landlock_paths, tc)
+{
+	static const struct sandbox_path paths[] = {
+		{ "/etc/passwd", SANDBOX_READ },
+	};
+	struct sandbox	 sb;
+	struct child	 c;
+	struct stat	 st;
+	int		 status;
+
+	skip_relaxed();
+	if (landlock_abi() < 1)
+		atf_tc_skip("the kernel has no Landlock");
+	/* Without the sandbox, nobody may read both. */
+	ATF_REQUIRE(stat("/etc/group", &st) == 0 && (st.st_mode & S_IROTH));
+	ATF_REQUIRE(stat("/etc/passwd", &st) == 0 && (st.st_mode & S_IROTH));
+
+	sandbox_small(&sb);
+	sb.sb_syscalls = open_list;
+	sb.sb_nsyscalls = sizeof(open_list) / sizeof(open_list[0]);
+	sb.sb_paths = paths;
+	sb.sb_npaths = sizeof(paths) / sizeof(paths[0]);
+	child_start(&c, &sb, call_open_two, "stderr", 1);
+	ATF_CHECK_EQ(child_read(&c), 0);
+	ATF_CHECK_EQ(child_read(&c), EACCES);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static int	 tcp_port;
+
+static void
+call_connect(int out, int in)
+{
+	struct sockaddr_in	 sin;
+	int			 s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(tcp_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		_exit(94);
+	report(out, connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ?
+	    errno : 0);
+}
+
+ATF_TC(landlock_tcp);
+ATF_TC_HEAD(landlock_tcp, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "as an ordinary user a TCP connect "
+	    "needs SANDBOX_TCP_CONNECT");
+}
+ATF_TC_BODY(landlock_tcp, tc)
+{
+	struct sockaddr_in	 sin;
+	struct sandbox		 sb;
+	struct child		 c;
+	socklen_t		 len = sizeof(sin);
+	int			 s, status;
+
+	skip_relaxed();
+	if (landlock_abi() < 4)
+		atf_tc_skip("the kernel's Landlock has no network rules");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE((s = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	ATF_REQUIRE(bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	ATF_REQUIRE(listen(s, 4) == 0);
+	ATF_REQUIRE(getsockname(s, (struct sockaddr *)&sin, &len) == 0);
+	tcp_port = ntohs(sin.sin_port);
+
+	sandbox_small(&sb);
+	sb.sb_syscalls = open_list;
+	sb.sb_nsyscalls = sizeof(open_list) / sizeof(open_list[0]);
+	child_start(&c, &sb, call_connect, "stderr", 1);
+	ATF_CHECK_EQ(child_read(&c), EACCES);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	sb.sb_allow = SANDBOX_TCP_CONNECT;
+	child_start(&c, &sb, call_connect, "stderr", 1);
+	ATF_CHECK_EQ(child_read(&c), 0);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(s);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, allowed_call);
+	ATF_TP_ADD_TC(tp, forbidden_kills);
+	ATF_TP_ADD_TC(tp, mmap_exec_kills);
+	ATF_TP_ADD_TC(tp, report_mode);
+	ATF_TP_ADD_TC(tp, root_ids);
+	ATF_TP_ADD_TC(tp, root_chroot);
+	ATF_TP_ADD_TC(tp, landlock_paths);
+	ATF_TP_ADD_TC(tp, landlock_tcp);
+	return (atf_no_error());
+}

@@ -1,0 +1,28 @@
+# regress/: each area has a directory with a Kyuafile and a module.mk
+# that adds its atf-c programs to REGRESS_C (name relative to regress/,
+# with <name>_SRCS) and its atf-sh scripts to REGRESS_SH.  Kyua runs them
+# from $(B)/regress, its build root.
+
+REGRESS_C =
+REGRESS_SH =
+
+include $(sort $(wildcard regress/*/module.mk))
+
+define regress_c_rule
+REGRESS_PROGS += $(B)/regress/$(1)
+$(B)/regress/$(1): $$(patsubst %.c,$(B)/%.o,$$($(1)_SRCS)) \
+    $(B)/libcastra.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(B)/libcastra.a \
+	    -latf-c $$(LDLIBS)
+endef
+$(foreach t,$(REGRESS_C),$(eval $(call regress_c_rule,$(t))))
+
+define regress_sh_rule
+REGRESS_PROGS += $(B)/regress/$(1)
+$(B)/regress/$(1): regress/$(1).sh
+	@mkdir -p $$(dir $$@)
+	cp $$< $$@
+	chmod +x $$@
+endef
+$(foreach t,$(REGRESS_SH),$(eval $(call regress_sh_rule,$(t))))

@@ -1,0 +1,381 @@
+#! /usr/bin/env atf-sh
+#
+# castra up and castra down end to end: a private castrad, the default
+# guest image, real guests under QEMU, the real broker.  Every path is
+# under the test case's own directory.
+
+# Common set-up: CASTRA_HOME here, a free broker port, a project file.
+setup_project()
+{
+	bindir=$(atf_config_get bindir)
+	builddir=$(atf_config_get builddir)
+	[ -f "$builddir/image/default-image.conf" ] ||
+	    atf_fail "the default image is not built: run make image"
+	export CASTRA_HOME="$PWD/home"
+	export PATH="$bindir:$PATH"
+	port=$(free_port)
+	mkdir -p project
+	{
+		echo "project \"t$$\""
+		echo "broker port $port"
+		echo "include \"$builddir/image/default-image.conf\""
+		cat
+	} >project/castra.conf
+}
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); \
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+castra_in()
+{
+	(cd project && castra "$@")
+}
+
+# A field of `castra status --json`, by a Python expression on `s`.
+status_field()
+{
+	castra_in status --json >status.json ||
+	    atf_fail "castra status --json failed"
+	python3 -c "import json, sys; s = json.load(open('status.json')); \
+print($1)"
+}
+
+# Wait up to $2 seconds for status_field $1 to print $3.
+wait_status()
+{
+	i=0
+	while [ "$(status_field "$1")" != "$3" ]; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 5)) ] &&
+		    atf_fail "$1 is $(status_field "$1"), not $3, after $2 s"
+		sleep 0.2
+	done
+}
+
+vm_record()
+{
+	python3 -c "import json; print(json.load(open('$1'))['$2'])"
+}
+
+state_root()
+{
+	status_field "s['state_root']"
+}
+
+stop_all()
+{
+	export CASTRA_HOME="$PWD/home"
+	bindir=$(atf_config_get bindir)
+	[ -f project/castra.conf ] &&
+	    (cd project && "$bindir/castra" down >/dev/null 2>&1)
+	[ -f home/castrad.pid ] && kill "$(cat home/castrad.pid)" 2>/dev/null
+	return 0
+}
+
+atf_test_case up_wait_reachable cleanup
+up_wait_reachable_head()
+{
+	atf_set "descr" "up --wait returns with the guest reachable;" \
+	    "down stops it and removes its overlay"
+	atf_set "timeout" "240"
+}
+up_wait_reachable_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+	memory 256M
+}
+EOF2
+	atf_check -o match:"solo: reachable" -o match:"is up" \
+	    castra_in up --wait
+	atf_check -o inline:"True\n" status_field "s['reachable']"
+	atf_check -o inline:"solo\n" status_field "s['last_handshake_vm']"
+	age=$(status_field "s['last_handshake_age_ms']")
+	[ "$age" -ge 0 ] && [ "$age" -le 45000 ] ||
+	    atf_fail "last_handshake_age_ms is $age"
+	atf_check -o inline:"running\n" status_field "s['vms'][0]['state']"
+	atf_check -o inline:"reachable\n" \
+	    status_field "s['vms'][0]['broker']"
+	atf_check -o inline:"listening\n" \
+	    status_field "s['broker']['state']"
+	root=$(state_root)
+	[ -f "$root/overlays/solo.qcow2" ] || atf_fail "no overlay"
+
+	atf_check -o match:"solo: stopped" -o match:"is down" castra_in down
+	[ -f "$root/overlays/solo.qcow2" ] && atf_fail "the overlay is left"
+	atf_check -o inline:"stopped\n" status_field "s['vms'][0]['state']"
+	atf_check -o inline:"offline\n" status_field "s['vms'][0]['broker']"
+}
+up_wait_reachable_cleanup()
+{
+	stop_all
+}
+
+atf_test_case up_twice cleanup
+up_twice_head()
+{
+	atf_set "descr" "up on a running project says so and changes nothing"
+	atf_set "timeout" "240"
+}
+up_twice_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	atf_check -o ignore castra_in up --wait
+	root=$(state_root)
+	pid=$(vm_record "$root/vms/solo.json" pid)
+	atf_check -o match:"already up" castra_in up
+	[ "$(vm_record "$root/vms/solo.json" pid)" = "$pid" ] ||
+	    atf_fail "a second up replaced the VM"
+	atf_check -o ignore castra_in down
+}
+up_twice_cleanup()
+{
+	stop_all
+}
+
+atf_test_case overlay_discarded cleanup
+overlay_discarded_head()
+{
+	atf_set "descr" "what the guest writes is gone after down and up;" \
+	    "the base image never changes"
+	atf_set "timeout" "300"
+}
+overlay_discarded_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	base=$(ls "$builddir/image/rootfs.qcow2")
+	before=$(sha256sum "$base" | cut -d' ' -f1)
+	for round in 1 2; do
+		atf_check -o ignore castra_in up --wait
+		root=$(state_root)
+		i=0
+		until grep -q '"boots":1' "$root/logs/bus/bus.log" 2>/dev/null
+		do
+			i=$((i + 1))
+			[ $i -gt 150 ] && atf_fail "round $round: no boot \
+message with boots 1 in logs/bus/bus.log"
+			sleep 0.2
+		done
+		grep -q '"boots":2' "$root/logs/bus/bus.log" &&
+		    atf_fail "the guest saw the previous boot's disk"
+		atf_check -o ignore castra_in down
+		rm -f "$root/logs/bus/bus.log"
+	done
+	[ "$(sha256sum "$base" | cut -d' ' -f1)" = "$before" ] ||
+	    atf_fail "the base image changed"
+	for f in home/images/sha256/*; do
+		case "$f" in *.json) continue ;; esac
+		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "${f##*/}" ] ||
+		    atf_fail "cached $f no longer matches its name"
+	done
+}
+overlay_discarded_cleanup()
+{
+	stop_all
+}
+
+atf_test_case down_cooperative cleanup
+down_cooperative_head()
+{
+	atf_set "descr" "down of the default guest needs no signal"
+	atf_set "timeout" "240"
+}
+down_cooperative_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	atf_check -o ignore castra_in up --wait
+	atf_check -o match:"solo: powered off" -o not-match:"SIGTERM" \
+	    -o not-match:"SIGKILL" -o match:"discarded" castra_in down
+}
+down_cooperative_cleanup()
+{
+	stop_all
+}
+
+atf_test_case down_escalates cleanup
+down_escalates_head()
+{
+	atf_set "descr" "a guest that ignores the power button gets SIGTERM"
+	atf_set "timeout" "240"
+}
+down_escalates_body()
+{
+	setup_project <<'EOF2'
+EOF2
+	# The default image, told to ignore the power button.
+	sed -e 's/image "castra-default"/image "deaf"/' \
+	    -e 's/cmdline "\(.*\)"/cmdline "\1 castra.poweroff=ignore"/' \
+	    "$builddir/image/default-image.conf" >project/deaf.conf
+	cat >>project/castra.conf <<'EOF2'
+include "deaf.conf"
+vm "deaf" {
+	image "deaf"
+}
+EOF2
+	atf_check -o ignore castra_in up --wait
+	root=$(state_root)
+	pid=$(vm_record "$root/vms/deaf.json" pid)
+	atf_check -o match:"deaf: no power-off" -o match:"deaf: sent SIGTERM" \
+	    castra_in down --graceful-wait 2
+	kill -0 "$pid" 2>/dev/null && atf_fail "QEMU $pid still runs"
+	return 0
+}
+down_escalates_cleanup()
+{
+	stop_all
+}
+
+atf_test_case qemu_killed cleanup
+qemu_killed_head()
+{
+	atf_set "descr" "a QEMU killed with SIGKILL is noticed and cleaned up"
+	atf_set "timeout" "240"
+}
+qemu_killed_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	atf_check -o ignore castra_in up --wait
+	root=$(state_root)
+	kill -9 "$(vm_record "$root/vms/solo.json" pid)"
+	wait_status "s['vms'][0]['state']" 10 stopped
+	i=0
+	while [ -f "$root/overlays/solo.qcow2" ]; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && atf_fail "the overlay of a dead VM is left"
+		sleep 0.2
+	done
+	atf_check -o inline:"stopped\n" \
+	    python3 -c "import json; \
+print(json.load(open('$root/vms/solo.json'))['state'])"
+}
+qemu_killed_cleanup()
+{
+	stop_all
+}
+
+atf_test_case castrad_restart_adopts cleanup
+castrad_restart_adopts_head()
+{
+	atf_set "descr" "a castrad killed and started again adopts the VMs"
+	atf_set "timeout" "300"
+}
+castrad_restart_adopts_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	atf_check -o ignore castra_in up --wait
+	root=$(state_root)
+	qemu=$(vm_record "$root/vms/solo.json" pid)
+	kill -9 "$(cat home/castrad.pid)"
+	sleep 1
+	kill -0 "$qemu" || atf_fail "QEMU died with castrad"
+	atf_check -o inline:"running\n" status_field "s['vms'][0]['state']"
+	# The next command starts a castrad, which adopts and stops it.
+	atf_check -o match:"solo: powered off" castra_in down
+	kill -0 "$qemu" 2>/dev/null && atf_fail "QEMU $qemu still runs"
+	atf_check -o inline:"stopped\n" status_field "s['vms'][0]['state']"
+}
+castrad_restart_adopts_cleanup()
+{
+	stop_all
+}
+
+atf_test_case two_vms_dependency cleanup
+two_vms_dependency_head()
+{
+	atf_set "descr" "two VMs, one started only once the other is" \
+	    "reachable"
+	atf_set "timeout" "300"
+}
+two_vms_dependency_body()
+{
+	setup_project <<'EOF2'
+vm "db" {
+	image "castra-default"
+}
+vm "app" {
+	image "castra-default"
+	depends "db"
+}
+EOF2
+	atf_check -o match:"db: reachable" -o match:"app: reachable" \
+	    castra_in up --wait
+	root=$(state_root)
+	db=$(vm_record "$root/vms/db.json" first_handshake_at_ms)
+	app=$(vm_record "$root/vms/app.json" launched_at_ms)
+	[ "$app" -ge "$db" ] ||
+	    atf_fail "app launched at $app, before db said hello at $db"
+	atf_check -o inline:"True\n" status_field "s['reachable']"
+	atf_check -o ignore castra_in down
+}
+two_vms_dependency_cleanup()
+{
+	stop_all
+}
+
+atf_test_case broker_only cleanup
+broker_only_head()
+{
+	atf_set "descr" "up --broker-only listens without VMs; a later up" \
+	    "reuses the listener"
+	atf_set "timeout" "240"
+}
+broker_only_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	atf_check -o ignore castra_in up --broker-only
+	atf_check -o inline:"listening\n" status_field "s['broker']['state']"
+	atf_check -o inline:"stopped\n" status_field "s['vms'][0]['state']"
+	root=$(state_root)
+	[ -f "$root/overlays/solo.qcow2" ] && atf_fail "an overlay was made"
+	atf_check -o match:"^castra-broker 0.1 ready" python3 -c "
+import socket
+s = socket.create_connection(('127.0.0.1', $port))
+print(s.makefile().readline(), end='')"
+	atf_check -o match:"solo: reachable" castra_in up --wait
+	atf_check -o ignore castra_in down
+}
+broker_only_cleanup()
+{
+	stop_all
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case up_wait_reachable
+	atf_add_test_case up_twice
+	atf_add_test_case overlay_discarded
+	atf_add_test_case down_cooperative
+	atf_add_test_case down_escalates
+	atf_add_test_case qemu_killed
+	atf_add_test_case castrad_restart_adopts
+	atf_add_test_case two_vms_dependency
+	atf_add_test_case broker_only
+}
