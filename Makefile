@@ -38,7 +38,6 @@ PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || true
 
 CPPFLAGS +=	-D_GNU_SOURCE -Ilib -I$(B)/lib $(PKG_CFLAGS) \
 		-DCASTRA_VERSION='"$(VERSION)"' \
-		-DCASTRA_GIT_SHA='"$(GIT_SHA)"' \
 		-DCASTRA_SBINDIR='"$(SBINDIR)"' \
 		-DCASTRA_DATADIR='"$(DATADIR)"'
 ALL_CFLAGS =	$(CFLAGS) $(WARNINGS) -fPIC -MMD -MP
@@ -94,6 +93,17 @@ $(B)/%.o: $(B)/%.c
 $(B)/%.c: %.y
 	@mkdir -p $(dir $@)
 	$(YACC) -o $@ $<
+
+# Rewritten only when the commit changes, so that what includes it is
+# rebuilt exactly then.
+$(B)/lib/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define CASTRA_GIT_SHA "$(GIT_SHA)"' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/lib/version.o: $(B)/lib/version.h
+
+FORCE:
 
 $(B)/libcastra.a: $(LIB_OBJS)
 	@rm -f $@

@@ -26,7 +26,8 @@
 #include "proc.h"
 #include "sandbox.h"
 
-struct projects	 broker_projects = TAILQ_HEAD_INITIALIZER(broker_projects);
+struct projects	 broker_projects =
+    TAILQ_HEAD_INITIALIZER(broker_projects);
 int		 broker_conn_max = BROKER_CONN_MAX;
 int		 broker_nconns;
 
@@ -120,6 +121,7 @@ broker_vm_get(struct project *pj, const char *name)
 	strlcpy(vm->vm_name, name, sizeof(vm->vm_name));
 	evtimer_set(&vm->vm_flush_ev, records_flush, vm);
 	RB_INSERT(bvms, &pj->pj_vms, vm);
+	pj->pj_nvms++;
 	return (vm);
 }
 
@@ -129,6 +131,7 @@ broker_vm_release(struct bvm *vm)
 	if (evtimer_pending(&vm->vm_flush_ev, NULL))
 		evtimer_del(&vm->vm_flush_ev);
 	RB_REMOVE(bvms, &vm->vm_project->pj_vms, vm);
+	vm->vm_project->pj_nvms--;
 	free(vm);
 }
 

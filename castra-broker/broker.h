@@ -20,10 +20,11 @@
 #define BROKER_GREETING		"castra-broker 0.1 ready\n"
 #define BROKER_HELLO_TIMEOUT	5	/* seconds, total, from accept */
 #define BROKER_HEARTBEAT_TIMEOUT 60	/* seconds */
-#define BROKER_CONN_MAX		16384	/* connections of all projects */
+#define BROKER_CONN_MAX		16384	/* of all projects together */
 #define BROKER_FD_RESERVE	64	/* kept for logs and castrad */
 #define BROKER_LOG_MAX		(8 * 1024 * 1024) /* then rotate to .1 */
-#define BROKER_RECORD_INTERVAL	1000	/* ms between <vm>.json writes */
+#define BROKER_VMS_MAX		4096	/* names a project keeps */
+#define BROKER_RECORD_INTERVAL	1000	/* ms between writes of a record */
 
 #define HELLO_LINE_MAX		511	/* bytes before the newline */
 #define HELLO_CAPS_MAX		16
@@ -37,7 +38,7 @@
 #define FRAME_HDR		4
 #define TOPIC_MAX		(3 + VM_NAME_MAX)	/* "vm:<name>" */
 #define SESSION_TOPICS_MAX	16
-#define SESSION_OUT_MAX		(256 * 1024)	/* queued bytes per session */
+#define SESSION_OUT_MAX		(256 * 1024)	/* bytes queued, per session */
 #define SESSION_SNDBUF		(64 * 1024)
 #define SESSION_ID_LEN		16
 #define REMOTE_MAX		64
@@ -65,7 +66,7 @@ enum frame_type {
 
 struct frame {
 	enum frame_type	 fr_type;
-	char		 fr_topic[TOPIC_MAX + 1];	/* "" when absent */
+	char		 fr_topic[TOPIC_MAX + 1];	/* or "" */
 	json_t		*fr_payload;			/* publish */
 	json_t		*fr_root;
 };
@@ -78,7 +79,7 @@ struct bvm {
 	struct project	*vm_project;
 	char		 vm_name[VM_NAME_MAX];
 	char		 vm_token[TOKEN_HEX_LEN + 1];	/* "": none */
-	struct session	*vm_session;	/* newest granted guest session */
+	struct session	*vm_session;	/* the newest guest session */
 	int		 vm_record;	/* a granted handshake is known */
 	int64_t		 vm_hello_ms;
 	char		 vm_remote[REMOTE_MAX];
@@ -95,6 +96,7 @@ RB_HEAD(bvms, bvm);
 struct logfile {
 	const char	*lf_path;	/* relative to the state root */
 	int		 lf_fd;
+	uint64_t	 lf_size;	/* as far as the broker wrote it */
 };
 
 struct project {
@@ -113,6 +115,7 @@ struct project {
 	struct logfile		 pj_busevents;
 	struct logfile		 pj_buslog;
 	struct bvms		 pj_vms;
+	int			 pj_nvms;
 	TAILQ_HEAD(, session)	 pj_sessions;
 };
 TAILQ_HEAD(projects, project);
@@ -145,7 +148,8 @@ struct session {
 	struct event		 ss_hbev;
 	struct evbuffer		*ss_in;
 	struct evbuffer		*ss_out;
-	char			 ss_topics[SESSION_TOPICS_MAX][TOPIC_MAX + 1];
+	char			 ss_topics[SESSION_TOPICS_MAX]
+				    [TOPIC_MAX + 1];
 	int			 ss_ntopics;
 };
 

@@ -92,6 +92,7 @@ conn_accept(int fd, short event, void *arg)
 		if (broker_nconns >= broker_conn_max)
 			conn_evict();
 		len = sizeof(ss);
+		ss.ss_family = AF_UNSPEC;
 		s = accept4(fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (s == -1) {
@@ -243,6 +244,13 @@ conn_line(struct conn *cn, size_t len)
 	vm = broker_vm_find(pj, h.h_name);
 	reason = hello_check(&h, pj->pj_token, vm != NULL ? vm->vm_token :
 	    NULL, &kind);
+	/*
+	 * Every name granted keeps a record, in memory and on disk; a
+	 * guest inventing names could otherwise fill both.
+	 */
+	if (reason == NULL && kind == KIND_GUEST && vm == NULL &&
+	    pj->pj_nvms >= BROKER_VMS_MAX)
+		reason = "capacity";
 	if (reason != NULL) {
 		conn_deny(cn, now, h.h_name, caps, kind, "denied", reason);
 		return;

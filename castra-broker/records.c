@@ -65,16 +65,23 @@ records_close(struct project *pj)
 	records_closefile(&pj->pj_buslog);
 }
 
+/*
+ * Open for appending and learn the size once; the broker is the only
+ * writer, so it keeps count from then on instead of asking each time.
+ */
 static int
-records_open(struct project *pj, const char *path)
+records_open(struct project *pj, struct logfile *lf)
 {
-	int	 fd;
+	struct stat	 st;
 
-	fd = openat(pj->pj_dirfd, path,
+	lf->lf_fd = openat(pj->pj_dirfd, lf->lf_path,
 	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		log_warn("%s: %s", pj->pj_id, path);
-	return (fd);
+	if (lf->lf_fd == -1) {
+		log_warn("%s: %s", pj->pj_id, lf->lf_path);
+		return (-1);
+	}
+	lf->lf_size = fstat(lf->lf_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return (0);
 }
 
 /* Keep one older generation: <path>.1. */
@@ -87,23 +94,20 @@ records_rotate(struct project *pj, struct logfile *lf)
 	if (renameat(pj->pj_dirfd, lf->lf_path, pj->pj_dirfd, old) == -1)
 		log_warn("%s: rotate %s", pj->pj_id, lf->lf_path);
 	records_closefile(lf);
-	lf->lf_fd = records_open(pj, lf->lf_path);
+	records_open(pj, lf);
 }
 
 static int
 records_append(struct project *pj, struct logfile *lf, const char *buf,
     size_t len)
 {
-	struct stat	 st;
 	ssize_t		 n;
 
 	if (pj->pj_dirfd == -1)
 		return (-1);
-	if (lf->lf_fd == -1 && (lf->lf_fd = records_open(pj,
-	    lf->lf_path)) == -1)
+	if (lf->lf_fd == -1 && records_open(pj, lf) == -1)
 		return (-1);
-	if (fstat(lf->lf_fd, &st) == 0 &&
-	    (uint64_t)st.st_size + len > BROKER_LOG_MAX)
+	if (lf->lf_size + len > BROKER_LOG_MAX)
 		records_rotate(pj, lf);
 	if (lf->lf_fd == -1)
 		return (-1);
@@ -111,6 +115,7 @@ records_append(struct project *pj, struct logfile *lf, const char *buf,
 		log_warn("%s: %s", pj->pj_id, lf->lf_path);
 		return (-1);
 	}
+	lf->lf_size += len;
 	return (0);
 }
 

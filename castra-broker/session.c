@@ -72,7 +72,12 @@ session_record(struct session *ss, const char *caps, int64_t now)
 	strlcpy(vm->vm_remote, ss->ss_remote, sizeof(vm->vm_remote));
 	strlcpy(vm->vm_caps, caps, sizeof(vm->vm_caps));
 	strlcpy(vm->vm_session_id, ss->ss_id, sizeof(vm->vm_session_id));
-	records_vm(vm, 1);
+	/*
+	 * Written now unless this VM's record was written within the last
+	 * interval: a guest saying hello again in a burst costs one rename
+	 * a second, and the record still names its newest hello.
+	 */
+	records_vm(vm, 0);
 
 	memset(&bv, 0, sizeof(bv));
 	strlcpy(bv.bv_project, ss->ss_project->pj_id, sizeof(bv.bv_project));
@@ -117,18 +122,18 @@ session_start(struct project *pj, int fd, const struct hello *h,
 	evtimer_set(&ss->ss_hbev, session_heartbeat_expired, ss);
 	TAILQ_INSERT_TAIL(&pj->pj_sessions, ss, ss_entry);
 
-	snprintf(ok, sizeof(ok), "ok session=%s\n", ss->ss_id);
-	evbuffer_add(ss->ss_out, ok, strlen(ok));
-	if (session_flush(ss) == -1)
-		return (-1);
-	records_log(pj, "INFO", "bus session %s started for %s from %s",
-	    ss->ss_id, ss->ss_name, ss->ss_remote);
+	log_debug("%s: session %s for %s from %s", pj->pj_id, ss->ss_id,
+	    ss->ss_name, ss->ss_remote);
+	/* Recorded first: a client told "ok" usually finds itself on disk. */
 	if (kind == KIND_GUEST)
 		session_record(ss, caps, now);
+	snprintf(ok, sizeof(ok), "ok session=%s\n", ss->ss_id);
+	evbuffer_add(ss->ss_out, ok, strlen(ok));
 	event_add(&ss->ss_rev, NULL);
 	session_heartbeat_arm(ss);
-	session_frames(ss);
-	return (0);
+	if (session_frames(ss) == -1)
+		return (-1);
+	return (session_flush(ss));
 
  fail:
 	log_warn("%s: session for %s", pj->pj_id, h->h_name);
@@ -242,7 +247,7 @@ session_ack(struct session *ss, const char *ack, const char *status,
 	rv = session_send(ss, s);
 	free(s);
 	if (rv == -1)
-		session_close(ss, "slow_consumer", "acknowledgement queue full");
+		session_close(ss, "slow_consumer", "ack queue full");
 	return (rv);
 }
 
@@ -446,14 +451,15 @@ session_close(struct session *ss, const char *reason, const char *detail)
 	struct project	*pj = ss->ss_project;
 	struct bvm	*vm = ss->ss_vm;
 
+	/* The hello and any forced end are in broker.log already. */
 	if (reason != NULL)
 		records_bus_event(pj, ss->ss_name, ss->ss_id, reason,
 		    "disconnect", detail);
-	records_log(pj, "INFO", "bus session %s closed for %s", ss->ss_id,
+	log_debug("%s: session %s of %s closed", pj->pj_id, ss->ss_id,
 	    ss->ss_name);
 	if (vm != NULL && vm->vm_session == ss) {
 		vm->vm_session = NULL;
-		records_vm(vm, 1);
+		records_vm(vm, 0);
 	}
 	event_del(&ss->ss_rev);
 	event_del(&ss->ss_wev);
@@ -469,8 +475,8 @@ session_close(struct session *ss, const char *reason, const char *detail)
 void
 session_close_project(struct project *pj)
 {
-	struct session	*ss;
+	struct session	*ss, *next;
 
-	while ((ss = TAILQ_FIRST(&pj->pj_sessions)) != NULL)
+	TAILQ_FOREACH_SAFE(ss, &pj->pj_sessions, ss_entry, next)
 		session_close(ss, NULL, NULL);
 }

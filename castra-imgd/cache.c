@@ -22,6 +22,7 @@
 
 #include "imgd.h"
 #include "log.h"
+#include "sandbox.h"
 
 /* An image verified during this run, as it was when it was checked. */
 struct verified {
@@ -50,18 +51,34 @@ struct pruned {
 	uint64_t	 pr_size;
 };
 
+/*
+ * Before the sandbox.  As root the images directory belongs to root,
+ * so that it may be imgd's chroot, and the two directories beneath it
+ * belong to _castra, which imgd becomes.
+ */
 int
 cache_init(void)
 {
-	if (mkdirat(imgd_dirfd, IMGD_SHA256_DIR, 0755) == -1 &&
-	    errno != EEXIST) {
-		log_warn("images/%s", IMGD_SHA256_DIR);
-		return (-1);
-	}
-	if (mkdirat(imgd_dirfd, IMGD_PARTIAL_DIR, 0700) == -1 &&
-	    errno != EEXIST) {
-		log_warn("images/%s", IMGD_PARTIAL_DIR);
-		return (-1);
+	static const char	*dirs[] = { IMGD_SHA256_DIR, IMGD_PARTIAL_DIR };
+	uid_t			 uid;
+	gid_t			 gid;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (mkdirat(imgd_dirfd, dirs[i], 0755) == -1 &&
+		    errno != EEXIST) {
+			log_warn("images/%s", dirs[i]);
+			return (-1);
+		}
+		if (geteuid() != 0)
+			continue;
+		if (sandbox_user(&uid, &gid) == -1 ||
+		    fchownat(imgd_dirfd, dirs[i], uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			log_warn("images/%s: chown to %s", dirs[i],
+			    SANDBOX_USER);
+			return (-1);
+		}
 	}
 	return (0);
 }
@@ -377,9 +394,14 @@ cache_list(size_t *np)
 	size_t		 n = 0;
 	int		 fd;
 
+	*np = 0;
 	if ((fd = openat(imgd_dirfd, IMGD_SHA256_DIR, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) == -1 || (dir = fdopendir(fd)) == NULL)
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
 		return (NULL);
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return (NULL);
+	}
 	while ((de = readdir(dir)) != NULL) {
 		if (!imgmeta_hex_valid(de->d_name, SHA256_HEX_LEN) ||
 		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -33,6 +34,8 @@ struct fetch {
 	uint64_t		 f_received;
 	int			 f_checked;	/* the status was looked at */
 	int			 f_error;	/* from fo_data */
+	struct timespec		 f_last;	/* when bytes last came */
+	struct event		 f_stall_ev;
 	char			 f_errbuf[CURL_ERROR_SIZE];
 };
 
@@ -49,6 +52,7 @@ static size_t		 fetch_calen;	/* the path off */
 static void	fetch_timer_cb(int, short, void *);
 static void	fetch_sock_cb(int, short, void *);
 static void	fetch_check(void);
+static void	fetch_free(struct fetch *);
 
 static void
 fetch_load_ca(void)
@@ -188,11 +192,41 @@ fetch_write(char *buf, size_t size, size_t nmemb, void *arg)
 
 	if (!f->f_checked)
 		fetch_first(f);
+	clock_gettime(CLOCK_MONOTONIC, &f->f_last);
 	f->f_ops->fo_data(f->f_arg, buf, len, &f->f_error);
 	if (f->f_error != 0)
 		return (0);
 	f->f_received += len;
 	return (len);
+}
+
+/*
+ * A server that sends nothing for the stall timeout fails the attempt.
+ * curl's own low-speed limit averages over several seconds, so a
+ * burst followed by silence would go unnoticed for longer than asked.
+ */
+static void
+fetch_stall_cb(int fd, short event, void *arg)
+{
+	struct fetch		*f = arg;
+	const struct fetch_ops	*ops = f->f_ops;
+	struct timespec		 now;
+	struct timeval		 tv = { 0, 250 * 1000 };
+	time_t			 quiet, stall = imgd_conf.ic_stall_timeout;
+	char			 msg[CTL_TEXT_MAX];
+	void			*farg = f->f_arg;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	quiet = now.tv_sec - f->f_last.tv_sec;
+	if (quiet < stall ||
+	    (quiet == stall && now.tv_nsec < f->f_last.tv_nsec)) {
+		evtimer_add(&f->f_stall_ev, &tv);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "stalled: no data for %u seconds",
+	    imgd_conf.ic_stall_timeout);
+	fetch_free(f);
+	ops->fo_done(farg, FETCH_RETRY, msg);
 }
 
 struct fetch *
@@ -201,6 +235,7 @@ fetch_start(const char *url, uint64_t offset, const struct fetch_ops *ops,
 {
 	struct fetch	*f;
 	struct curl_blob blob;
+	struct timeval	 stall_tv = { 0, 250 * 1000 };
 	CURL		*c;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
@@ -247,15 +282,31 @@ fetch_start(const char *url, uint64_t offset, const struct fetch_ops *ops,
 		free(f);
 		return (NULL);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &f->f_last);
+	evtimer_set(&f->f_stall_ev, fetch_stall_cb, f);
+	evtimer_add(&f->f_stall_ev, &stall_tv);
 	return (f);
 }
 
 static void
 fetch_free(struct fetch *f)
 {
+	evtimer_del(&f->f_stall_ev);
 	curl_multi_remove_handle(fetch_multi, f->f_easy);
 	curl_easy_cleanup(f->f_easy);
 	free(f);
+}
+
+/* The size of the whole file as the server told it, 0 if unknown. */
+uint64_t
+fetch_expected(struct fetch *f)
+{
+	curl_off_t	 len = -1;
+
+	if (curl_easy_getinfo(f->f_easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+	    &len) != CURLE_OK || len < 0)
+		return (0);
+	return (f->f_offset + len);
 }
 
 /* Stop a transfer; its callbacks are not called again. */

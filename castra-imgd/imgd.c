@@ -145,6 +145,7 @@ job_free(struct job *j)
 	evtimer_del(&j->j_retry_ev);
 	hashjob_cancel(j->j_hash);
 	fetch_cancel(j->j_fetch);
+	verify_free(&j->j_verify);
 	if (j->j_fd != -1)
 		close(j->j_fd);
 	if (j->j_srcfd != -1)
@@ -184,6 +185,10 @@ job_fail(struct job *j, const char *fmt, ...)
 	vsnprintf(fl.if_message, sizeof(fl.if_message), fmt, ap);
 	va_end(ap);
 	log_warnx("%s", fl.if_message);
+	/* An empty partial file is no download to resume. */
+	if (j->j_key[0] != '\0' && !j->j_import && j->j_fd != -1 &&
+	    j->j_verify.v_len == 0)
+		cache_partial_remove(j->j_key);
 	TAILQ_FOREACH(w, &j->j_waiters, w_entry) {
 		fl.if_id = w->w_id;
 		proc_parent_compose(IMSG_IMG_FAIL_RESPONSE, 0, -1, &fl,
@@ -338,7 +343,10 @@ job_lookup(struct job *j)
 		job_ready(j, j->j_sha256, size, 0);
 		return;
 	}
-	verify_init(&j->j_verify, 0);
+	if (verify_init(&j->j_verify, 0) == -1) {
+		job_fail(j, "images/sha256/%s: out of memory", j->j_sha256);
+		return;
+	}
 	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
 	    job_verified, j)) == NULL)
 		job_fail(j, "images/sha256/%s: %s", j->j_sha256,
@@ -384,7 +392,10 @@ job_download(struct job *j)
 		    strerror(errno));
 		return;
 	}
-	verify_init(&j->j_verify, 1);
+	if (verify_init(&j->j_verify, 1) == -1) {
+		job_fail(j, "images/partial/%s: out of memory", j->j_key);
+		return;
+	}
 	if (st.st_size == 0 || (j->j_art.ca_size != 0 &&
 	    (uint64_t)st.st_size > j->j_art.ca_size)) {
 		job_restart(j);
@@ -445,6 +456,8 @@ job_data(void *arg, const void *buf, size_t len, int *error)
 		left -= n;
 	}
 	verify_update(&j->j_verify, buf, len);
+	if (j->j_total == 0 && j->j_fetch != NULL)
+		j->j_total = fetch_expected(j->j_fetch);
 	job_progress(j, j->j_art.ca_urls[j->j_url], 0);
 }
 
@@ -456,7 +469,8 @@ job_restart(void *arg)
 
 	if (ftruncate(j->j_fd, 0) == -1 || lseek(j->j_fd, 0, SEEK_SET) == -1)
 		log_warn("images/partial/%s", j->j_key);
-	verify_init(&j->j_verify, 1);
+	if (verify_init(&j->j_verify, 1) == -1)
+		fatalx("%s: out of memory", __func__);
 }
 
 static void
@@ -512,8 +526,8 @@ job_fetched(void *arg, int kind, const char *why)
 	case FETCH_ABORT:
 		/* A full disk: leave the cache as it was. */
 		cache_partial_remove(j->j_key);
-		job_fail(j, "%s: images/partial: %s", j->j_art.ca_urls[j->j_url],
-		    why);
+		job_fail(j, "%s: images/partial: %s",
+		    j->j_art.ca_urls[j->j_url], why);
 		return;
 	}
 	job_progress(j, j->j_art.ca_urls[j->j_url], 1);
@@ -583,7 +597,10 @@ job_import(struct job *j, int fd)
 		    strerror(errno));
 		return;
 	}
-	verify_init(&j->j_verify, 1);
+	if (verify_init(&j->j_verify, 1) == -1) {
+		job_fail(j, "local image: out of memory");
+		return;
+	}
 	if ((j->j_hash = hashjob_start(fd, j->j_fd, &j->j_verify,
 	    job_imported, j)) == NULL)
 		job_fail(j, "local image: %s", strerror(errno));
@@ -856,6 +873,7 @@ imgd_sandbox(const char *images)
 	sb.sb_npaths = n;
 	sb.sb_syscalls = imgd_syscalls;
 	sb.sb_nsyscalls = sizeof(imgd_syscalls) / sizeof(imgd_syscalls[0]);
+	sb.sb_allow = SANDBOX_TCP_CONNECT;	/* to any mirror */
 	sandbox_enter(&sb);
 }
 
@@ -878,10 +896,9 @@ main(int argc, char *argv[])
 	if (fetch_init() == -1)
 		fatalx("cannot start libcurl");
 	signal(SIGPIPE, SIG_IGN);
-	imgd_sandbox(images);
 	if (cache_init() == -1)
-		fatalx("%s is not usable; castrad creates it for user %s",
-		    images, SANDBOX_USER);
+		fatalx("%s is not usable", images);
+	imgd_sandbox(images);
 	imgd_clean_partial();
 	proc_child_listen(imgd_dispatch);
 	log_debug("ready, cache %s", images);

@@ -13,8 +13,6 @@
 
 #include <stdint.h>
 
-#include <sha2.h>
-
 #include "imgmeta.h"
 #include "proto.h"
 
@@ -37,10 +35,16 @@ struct imgd_conf {
 extern struct imgd_conf	 imgd_conf;
 extern int		 imgd_dirfd;	/* the images directory */
 
-/* verify.c: the digests of a stream of bytes */
+/*
+ * verify.c: the digests of a stream of bytes.  OpenSSL's, not libmd's:
+ * they use the CPU's SHA instructions, and verifying a cached image
+ * must keep up with sha256sum(1).  Zero a struct verify before its
+ * first verify_init; verify_free releases it.
+ */
+struct evp_md_ctx_st;
 struct verify {
-	SHA2_CTX	 v_sha256;
-	SHA2_CTX	 v_sha512;
+	struct evp_md_ctx_st	*v_sha256;
+	struct evp_md_ctx_st	*v_sha512;
 	int		 v_want512;
 	uint64_t	 v_len;
 	unsigned char	 v_head[8];	/* to tell the format */
@@ -49,7 +53,8 @@ struct verify {
 struct hashjob;
 typedef void	 hashjob_cb(void *, int, struct verify *);
 
-void		 verify_init(struct verify *, int);
+int		 verify_init(struct verify *, int);
+void		 verify_free(struct verify *);
 void		 verify_update(struct verify *, const void *, size_t);
 void		 verify_end(struct verify *, char *, char *);
 int		 verify_fd(int, struct verify *);
@@ -92,6 +97,7 @@ int		 fetch_init(void);
 struct fetch	*fetch_start(const char *, uint64_t, const struct fetch_ops *,
 		    void *);
 void		 fetch_cancel(struct fetch *);
+uint64_t	 fetch_expected(struct fetch *);
 
 /* imgd.c */
 void		 imgd_progress(uint32_t, uint64_t, uint64_t, const char *);

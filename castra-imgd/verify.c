@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "imgd.h"
 #include "log.h"
 
@@ -30,14 +32,44 @@ struct hashjob {
 
 static void	hashjob_step(int, short, void *);
 
-void
+static void
+verify_hex(const unsigned char *md, unsigned int len, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned int		 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/* Start over; 0, or -1 when OpenSSL is out of memory. */
+int
 verify_init(struct verify *v, int want512)
 {
-	memset(v, 0, sizeof(*v));
-	SHA256Init(&v->v_sha256);
+	if (v->v_sha256 == NULL && (v->v_sha256 = EVP_MD_CTX_new()) == NULL)
+		return (-1);
+	if (want512 && v->v_sha512 == NULL &&
+	    (v->v_sha512 = EVP_MD_CTX_new()) == NULL)
+		return (-1);
 	v->v_want512 = want512;
-	if (want512)
-		SHA512Init(&v->v_sha512);
+	v->v_len = 0;
+	memset(v->v_head, 0, sizeof(v->v_head));
+	if (EVP_DigestInit_ex(v->v_sha256, EVP_sha256(), NULL) != 1 ||
+	    (want512 &&
+	    EVP_DigestInit_ex(v->v_sha512, EVP_sha512(), NULL) != 1))
+		return (-1);
+	return (0);
+}
+
+void
+verify_free(struct verify *v)
+{
+	EVP_MD_CTX_free(v->v_sha256);
+	EVP_MD_CTX_free(v->v_sha512);
+	v->v_sha256 = v->v_sha512 = NULL;
 }
 
 void
@@ -51,9 +83,9 @@ verify_update(struct verify *v, const void *buf, size_t len)
 			n = len;
 		memcpy(v->v_head + v->v_len, buf, n);
 	}
-	SHA256Update(&v->v_sha256, buf, len);
+	EVP_DigestUpdate(v->v_sha256, buf, len);
 	if (v->v_want512)
-		SHA512Update(&v->v_sha512, buf, len);
+		EVP_DigestUpdate(v->v_sha512, buf, len);
 	v->v_len += len;
 }
 
@@ -61,10 +93,15 @@ verify_update(struct verify *v, const void *buf, size_t len)
 void
 verify_end(struct verify *v, char *sha256, char *sha512)
 {
-	SHA256End(&v->v_sha256, sha256);
-	if (v->v_want512)
-		SHA512End(&v->v_sha512, sha512);
-	else if (sha512 != NULL)
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 len;
+
+	EVP_DigestFinal_ex(v->v_sha256, md, &len);
+	verify_hex(md, len, sha256);
+	if (v->v_want512) {
+		EVP_DigestFinal_ex(v->v_sha512, md, &len);
+		verify_hex(md, len, sha512);
+	} else if (sha512 != NULL)
 		sha512[0] = '\0';
 }
 

@@ -158,7 +158,8 @@ qemu_argv(struct vmm_guest *vm, const struct vmm_start *vs, const char *home)
 		goto fail;
 	if (qemu_add(vm, "-m") == -1 ||
 	    qemu_add(vm, "%u", vs->vs_memory_mib) == -1 ||
-	    qemu_add(vm, "-smp") == -1 || qemu_add(vm, "%u", vs->vs_cpus) == -1 ||
+	    qemu_add(vm, "-smp") == -1 ||
+	    qemu_add(vm, "%u", vs->vs_cpus) == -1 ||
 	    qemu_add(vm, "-nodefaults") == -1 ||
 	    qemu_add(vm, "-display") == -1 || qemu_add(vm, "none") == -1 ||
 	    qemu_add(vm, "-no-reboot") == -1 ||
@@ -302,7 +303,7 @@ qemu_parse_stat(const char *buf, size_t len, uint64_t *starttime)
 		goto bad;
 	/* p is just after ')': field 3 starts after one space. */
 	for (field = 2; field < 22; field++) {
-		if (p >= end || *p != ' ')
+		if (p + 1 >= end || p[0] != ' ' || p[1] == ' ')
 			goto bad;
 		p++;
 		if (field < 21)

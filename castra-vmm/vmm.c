@@ -200,8 +200,8 @@ vmm_died_at_once(struct vmm_guest *vm)
 	if (qemu_tail(vm->vm_dirfd, path, serial, sizeof(serial)) == -1)
 		serial[0] = '\0';
 	vmm_send_fail(vm->vm_project, vm->vm_name, "QEMU exited before it "
-	    "was ready; see logs/%s.log and logs/%s-serial.log in the state root\n"
-	    "%s%s%s", vm->vm_name, vm->vm_name, err,
+	    "was ready; see logs/%s.log and logs/%s-serial.log in the "
+	    "state root\n%s%s%s", vm->vm_name, vm->vm_name, err,
 	    serial[0] != '\0' ? "\nserial console:\n" : "", serial);
 	vmm_cleanup(vm, VM_ST_ERROR);
 	vmm_free(vm);
@@ -253,16 +253,47 @@ vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs)
 	return (0);
 }
 
+/*
+ * A QEMU of this VM that nobody adopted may still run on the overlay
+ * that a start would replace: 1 if so, per its record.
+ */
+static int
+vmm_still_running(int dirfd, const char *name, pid_t *pid)
+{
+	struct vmm_guest	 old;
+	int			 rc = 0;
+
+	memset(&old, 0, sizeof(old));
+	strlcpy(old.vm_name, name, sizeof(old.vm_name));
+	if (record_read(dirfd, name, &old) == 0 &&
+	    old.vm_state != VM_ST_STOPPED &&
+	    qemu_identity(old.vm_pid, old.vm_starttime, old.vm_argv,
+	    old.vm_argc) == 1) {
+		*pid = old.vm_pid;
+		rc = 1;
+	}
+	qemu_argv_free(&old);
+	return (rc);
+}
+
 static void
 vmm_start(struct vmm_start *vs, int dirfd)
 {
 	struct vmm_guest	*vm;
 	char			 err[CTL_TEXT_MAX - 64];
+	pid_t			 pid;
 
 	if ((vm = vmm_find(vs->vs_project, vs->vs_name)) != NULL) {
 		vmm_send_fail(vs->vs_project, vs->vs_name, "it is already "
 		    "%s (pid %d); stop it first with castra down",
 		    record_state_name(vm->vm_state), (int)vm->vm_pid);
+		close(dirfd);
+		return;
+	}
+	if (vmm_still_running(dirfd, vs->vs_name, &pid)) {
+		vmm_send_fail(vs->vs_project, vs->vs_name, "its QEMU (pid %d) "
+		    "still runs unwatched; adopt it, or stop it first",
+		    (int)pid);
 		close(dirfd);
 		return;
 	}
@@ -705,6 +736,19 @@ vmm_dispatch(struct imsg *imsg)
  * TCG booting the default image, forwarding a port and powering off.
  */
 static const int vmm_syscalls[] = {
+	/*
+	 * The base list's calls again, unrestricted: QEMU needs them
+	 * whatever the base list of the day says.
+	 */
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(close),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(brk),
+	SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(getpid), SCMP_SYS(getrandom),
+	SCMP_SYS(exit_group), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl), SCMP_SYS(restart_syscall),
 	/* files below the state root and the image cache */
 	SCMP_SYS(openat), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
 	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(readv),
@@ -778,6 +822,14 @@ vmm_sandbox(void)
 		.sb_npaths = sizeof(paths) / sizeof(paths[0]),
 		.sb_syscalls = vmm_syscalls,
 		.sb_nsyscalls = sizeof(vmm_syscalls) / sizeof(vmm_syscalls[0]),
+		/*
+		 * QEMU's user networking binds the host forwards and
+		 * connects the guest's dials to 127.0.0.1; a QEMU that an
+		 * earlier castra-vmm started and this one adopted lies
+		 * outside its Landlock domain, and must still be stopped.
+		 */
+		.sb_allow = SANDBOX_TCP_BIND | SANDBOX_TCP_CONNECT |
+		    SANDBOX_SIGNAL,
 	};
 
 	sandbox_enter(&sb);

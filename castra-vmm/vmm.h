@@ -109,7 +109,8 @@ const char	*accel_probe(char *, size_t);
 int		 accel_write(const char *, const char *, const char *);
 
 /* overlay.c */
-int		 overlay_create(int, const char *, const char *, char *, size_t);
+int		 overlay_create(int, const char *, const char *, char *,
+		    size_t);
 int		 overlay_remove(int, const char *, uint64_t *);
 int		 overlay_path(char *, size_t, const char *);
 

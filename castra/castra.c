@@ -35,7 +35,7 @@ static const struct command commands[] = {
 	    "[--image path] [--wait]" },
 };
 
-static void
+__attribute__((__noreturn__)) static void
 usage(void)
 {
 	size_t	 i;
@@ -83,7 +83,7 @@ cli_open(void)
 	return (c);
 }
 
-static void
+__attribute__((__noreturn__)) static void
 version(void)
 {
 	printf("castra %s\n", castra_version());

@@ -23,14 +23,14 @@ cmd_check(int argc, char **argv)
 {
 	struct config	*cf;
 	char		*errs = NULL;
-	int		 ch, saved;
+	int		 saved;
 
 	/* castra -n may be followed by the word check, harmlessly. */
 	if (argc > 1 && strcmp(argv[1], "check") == 0) {
 		argc--;
 		argv++;
 	}
-	while ((ch = getopt(argc, argv, "")) != -1)
+	if (getopt(argc, argv, "") != -1)
 		cli_usage("check");
 	if (optind != argc)
 		cli_usage("check");

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "castra.h"
 #include "castrad.h"
 #include "log.h"
 #include "proto.h"
@@ -196,21 +197,21 @@ control_hello(struct ctlconn *cc, struct imsg *imsg)
 	if (imsg_get_data(imsg, &ch, sizeof(ch)) == -1) {
 		/* A castra of another version may send another size. */
 		control_result(cc, 70, "castra speaks a different protocol "
-		    "than castrad %s %s; stop that castrad and run castra "
-		    "again", CASTRA_VERSION, CASTRA_GIT_SHA);
+		    "than castrad %s; stop that castrad and run castra "
+		    "again", castra_version());
 		return (0);
 	}
 	ch.ch_software[sizeof(ch.ch_software) - 1] = '\0';
 	memset(&ours, 0, sizeof(ours));
 	ours.ch_version = CASTRA_PROTO_VERSION;
 	snprintf(ours.ch_software, sizeof(ours.ch_software), "castrad %s",
-	    CASTRA_VERSION);
+	    castra_version());
 	imsgev_compose(&cc->cc_iev, IMSG_CTL_HELLO, 0, 0, -1, &ours,
 	    sizeof(ours));
 	if (ch.ch_version != CASTRA_PROTO_VERSION) {
 		control_result(cc, 70, "%s speaks control protocol %u but "
 		    "castrad %s speaks %u; stop castrad and use one version",
-		    ch.ch_software, ch.ch_version, CASTRA_VERSION,
+		    ch.ch_software, ch.ch_version, castra_version(),
 		    CASTRA_PROTO_VERSION);
 		return (0);
 	}

@@ -19,5 +19,8 @@ int	images_request(const struct ctl_artifact *, int,
 	    void (*)(void *, const char *, const char *), void *);
 void	images_cancel(void *);
 int	images_path(const char *, char *, size_t);
+void	images_hold(const char *, void *);
+struct ctlconn;
+int	images_control(struct ctlconn *, struct imsg *);
 
 #endif /* CASTRAD_IMAGES_H */

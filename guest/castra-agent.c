@@ -77,6 +77,7 @@ struct agent {
 	int			 a_granted;
 	int			 a_debug;
 	int			 a_once;
+	int			 a_nobutton;
 };
 
 struct agent_handler {
@@ -329,7 +330,7 @@ agent_dial(struct agent *a)
 	struct conn		*c = a->a_next;
 	int			 one = 1;
 
-	if (a->a_nbuttons == 0)
+	if (a->a_nbuttons == 0 && !a->a_nobutton)
 		agent_buttons(a);
 
 	memset(&sin, 0, sizeof(sin));
@@ -392,7 +393,8 @@ agent_send(struct agent *a, struct conn *c, const char *json)
 static void
 agent_granted(struct agent *a, struct conn *c)
 {
-	char	 json[128];
+	struct timespec	 ts;
+	char		 json[128];
 
 	snprintf(json, sizeof(json),
 	    "{\"topic\":\"vm:%s\",\"type\":\"subscribe\"}", a->a_cf.ac_name);
@@ -400,9 +402,13 @@ agent_granted(struct agent *a, struct conn *c)
 		agent_fail(a, c, "subscribe failed");
 		return;
 	}
-	if (!a->a_granted || a->a_failing)
-		agent_log("vm:%s: hello granted, session %s",
-		    a->a_cf.ac_name, c->c_session);
+	if (!a->a_granted || a->a_failing) {
+		/* The boot time on the console tells how long boots take. */
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		agent_log("vm:%s: hello granted, session %s, %lld.%02ld s "
+		    "after boot", a->a_cf.ac_name, c->c_session,
+		    (long long)ts.tv_sec, ts.tv_nsec / 10000000);
+	}
 	else
 		agent_debug(a, "session %s", c->c_session);
 
@@ -688,7 +694,7 @@ agent_wait_config(struct agent *a, const struct agent_config *flags)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: castra-agent [-d1] [-H address] [-n name] "
+	fprintf(stderr, "usage: castra-agent [-d1P] [-H address] [-n name] "
 	    "[-p port] [-t token]\n");
 	exit(1);
 }
@@ -701,7 +707,7 @@ main(int argc, char *argv[])
 	int			 ch, i;
 
 	memset(&flags, 0, sizeof(flags));
-	while ((ch = getopt(argc, argv, "d1H:n:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "d1H:n:Pp:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			a.a_debug = 1;
@@ -719,6 +725,9 @@ main(int argc, char *argv[])
 				usage();
 			snprintf(flags.ac_name, sizeof(flags.ac_name), "%s",
 			    optarg);
+			break;
+		case 'P':
+			a.a_nobutton = 1;
 			break;
 		case 'p':
 			if (agent_parse_port(optarg, &flags.ac_port) == -1)
@@ -747,7 +756,8 @@ main(int argc, char *argv[])
 	a.a_backoff = BACKOFF_MIN_MS;
 
 	/* Listen for the power button even while no broker is known. */
-	agent_buttons(&a);
+	if (!a.a_nobutton)
+		agent_buttons(&a);
 	agent_wait_config(&a, &flags);
 	a.a_dial = agent_now();
 	agent_loop(&a);

@@ -208,6 +208,68 @@ CASTRA_API int	 castra_clean(struct castra *,
 		    const struct castra_clean_options *, castra_event_fn *,
 		    void *, uint64_t *, struct castra_error *);
 
+/*
+ * castra bus: a host session on the project's broker (bus.c).  The
+ * broker must be up; the session uses the project's host token.
+ */
+struct castra_bus;
+
+CASTRA_API int	 castra_bus_open(struct castra *, struct castra_bus **,
+		    struct castra_error *);
+CASTRA_API int	 castra_bus_connect(uint16_t, const char *,
+		    struct castra_bus **, struct castra_error *);
+CASTRA_API void	 castra_bus_close(struct castra_bus *);
+/* payload is JSON text; topic NULL: "broadcast"; the int: deliveries */
+CASTRA_API int	 castra_bus_publish(struct castra_bus *, const char *,
+		    const char *, int *, struct castra_error *);
+CASTRA_API int	 castra_bus_subscribe(struct castra_bus *, const char *,
+		    struct castra_error *);
+/* 1: a message (JSON text, free it), 0: timeout (ms, -1: none), -1 */
+CASTRA_API int	 castra_bus_next(struct castra_bus *, char **, int,
+		    struct castra_error *);
+/* The bus log (vm NULL) or a VM's: the last lines, then follow. */
+CASTRA_API int	 castra_bus_tail(struct castra *, const char *, size_t,
+		    int, castra_log_fn *, void *, struct castra_error *);
+
+/*
+ * castra image: the cache of images under $CASTRA_HOME/images, shared
+ * by every project of a castrad.  list reads the cache directory as
+ * files on disk; the others ask castrad.
+ */
+struct castra_image {
+	char			 cim_sha256[65];
+	char			 cim_sha512[129];	/* "" if unknown */
+	uint64_t		 cim_size;
+	char			 cim_format[16];	/* qcow2 raw "" */
+	int64_t			 cim_fetched_at;	/* Unix s, 0: unknown */
+	int64_t			 cim_last_used_at;
+	char			 cim_url[256];	/* first url, "" if local */
+};
+
+CASTRA_API int	 castra_image_list(struct castra_image **, size_t *,
+		    struct castra_error *);
+CASTRA_API int	 castra_image_resolve(const char *, char *,
+		    struct castra_error *);
+CASTRA_API int	 castra_image_pull(struct castra *, const char *,
+		    castra_event_fn *, void *, struct castra_error *);
+CASTRA_API int	 castra_image_import(const char *, char *,
+		    castra_event_fn *, void *, struct castra_error *);
+CASTRA_API int	 castra_image_remove(const char *, castra_event_fn *,
+		    void *, struct castra_error *);
+CASTRA_API int	 castra_image_prune(uint64_t, uint64_t, castra_event_fn *,
+		    void *, struct castra_error *);
+CASTRA_API int	 castra_image_open(const char *, const char *,
+		    struct castra_error *);
+
+/* A progress display for CASTRA_EV_IMAGE_PROGRESS: a bar on a terminal. */
+struct castra_progress;
+
+CASTRA_API struct castra_progress *castra_progress_new(int);
+CASTRA_API void	 castra_progress_event(struct castra_progress *,
+		    const struct castra_event *);
+CASTRA_API void	 castra_progress_end(struct castra_progress *);
+CASTRA_API void	 castra_progress_free(struct castra_progress *);
+
 #ifdef __cplusplus
 }
 #endif

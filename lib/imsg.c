@@ -41,18 +41,22 @@
 #define IMSG_FD_MARK		0x80000000U
 #define IMSG_WRITE_IOV		64	/* messages per sendmsg(2) */
 #define IMSG_CMSG_FDS		8	/* room to receive, and close, extras */
+#define IMSG_PENDING_FDS	2	/* see imsg_recv_fds() */
 
 struct msgbuf {
 	TAILQ_HEAD(, ibuf)	 mb_out;	/* to write, oldest first */
 	uint32_t		 mb_queued;
 	TAILQ_HEAD(, ibuf)	 mb_in;		/* read whole, not yet taken */
 	struct ibuf		*mb_part;	/* the message being read */
-	int			 mb_fd;		/* received, not yet claimed */
+	int			 mb_fds[IMSG_PENDING_FDS]; /* unclaimed */
+	int			 mb_nfds;
+	int			 mb_fdwait;	/* next header must claim */
 	size_t			 mb_rlen;	/* bytes in mb_rbuf */
 	unsigned char		 mb_rbuf[IBUF_READ_SIZE];
 };
 
 static void	 msgbuf_free_reader(struct msgbuf *);
+static void	 msgbuf_close_fds(struct msgbuf *);
 static int	 imsg_recv_fds(struct imsgbuf *, struct msghdr *);
 static int	 imsg_parse_hdr(struct imsgbuf *, const unsigned char *);
 static int	 imsg_parse(struct imsgbuf *);
@@ -69,7 +73,6 @@ imsgbuf_init(struct imsgbuf *imsgbuf, int fd)
 		return (-1);
 	TAILQ_INIT(&mb->mb_out);
 	TAILQ_INIT(&mb->mb_in);
-	mb->mb_fd = -1;
 	imsgbuf->w = mb;
 	imsgbuf->pid = getpid();
 	imsgbuf->maxsize = MAX_IMSGSIZE;
@@ -108,27 +111,34 @@ imsg_fail(struct imsgbuf *imsgbuf, int error)
 	imsgbuf->flags |= IMSG_BROKEN;
 	ibuf_free(mb->mb_part);
 	mb->mb_part = NULL;
-	if (mb->mb_fd != -1) {
-		close(mb->mb_fd);
-		mb->mb_fd = -1;
-	}
+	msgbuf_close_fds(mb);
+	mb->mb_fdwait = 0;
 	mb->mb_rlen = 0;
 	errno = error;
 	return (-1);
 }
 
+static void
+msgbuf_close_fds(struct msgbuf *mb)
+{
+	while (mb->mb_nfds > 0)
+		close(mb->mb_fds[--mb->mb_nfds]);
+}
+
 /*
- * Take the descriptors a read brought.  One message carries at most one
- * descriptor and each recvmsg(2) returns at most one message's worth,
- * so more than one, or any on a channel that does not take them, is the
- * peer misbehaving: every descriptor received is closed, never leaked.
+ * Take the descriptors a read brought.  A writer passes one descriptor
+ * per sendmsg(2), and Linux ends a read after the bytes that carried
+ * descriptors, so more than one, or any on a channel that does not take
+ * them, is the peer misbehaving: every descriptor received is closed,
+ * never leaked.  One may still wait from the read before, when that
+ * read ended inside the header that claims it; hence room for two.
  */
 static int
 imsg_recv_fds(struct imsgbuf *imsgbuf, struct msghdr *msg)
 {
 	struct msgbuf	*mb = imsgbuf->w;
 	struct cmsghdr	*cmsg;
-	int		*fds, i, n, bad = 0;
+	int		*fds, i, n, got = 0, bad = 0;
 
 	for (cmsg = CMSG_FIRSTHDR(msg); cmsg != NULL;
 	    cmsg = CMSG_NXTHDR(msg, cmsg)) {
@@ -139,11 +149,11 @@ imsg_recv_fds(struct imsgbuf *imsgbuf, struct msghdr *msg)
 		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
 			if (!(imsgbuf->flags & IMSG_ALLOW_FDPASS) ||
-			    mb->mb_fd != -1) {
+			    got++ > 0 || mb->mb_nfds == IMSG_PENDING_FDS) {
 				close(fds[i]);
 				bad = 1;
 			} else
-				mb->mb_fd = fds[i];
+				mb->mb_fds[mb->mb_nfds++] = fds[i];
 		}
 	}
 	if (msg->msg_flags & MSG_CTRUNC)
@@ -165,13 +175,18 @@ imsg_parse_hdr(struct imsgbuf *imsgbuf, const unsigned char *p)
 		return (imsg_fail(imsgbuf, EBADMSG));
 	if (len > imsgbuf->maxsize)
 		return (imsg_fail(imsgbuf, EMSGSIZE));
-	if ((hdr.len & IMSG_FD_MARK) && mb->mb_fd == -1)
+	if ((hdr.len & IMSG_FD_MARK) && mb->mb_nfds == 0)
 		return (imsg_fail(imsgbuf, EBADMSG));
+	if (mb->mb_fdwait && !(hdr.len & IMSG_FD_MARK))
+		return (imsg_fail(imsgbuf, EBADMSG));
+	mb->mb_fdwait = 0;
 	if ((mb->mb_part = ibuf_open(len)) == NULL)
 		return (imsg_fail(imsgbuf, errno));
 	if (hdr.len & IMSG_FD_MARK) {
-		mb->mb_part->fd = mb->mb_fd;
-		mb->mb_fd = -1;
+		/* The oldest descriptor waiting is this message's. */
+		mb->mb_part->fd = mb->mb_fds[0];
+		mb->mb_fds[0] = mb->mb_fds[1];
+		mb->mb_nfds--;
 	}
 	return (0);
 }
@@ -207,11 +222,13 @@ imsg_parse(struct imsgbuf *imsgbuf)
 	mb->mb_rlen -= off;
 
 	/*
-	 * A descriptor may wait only for a header still incomplete;
-	 * otherwise no message claimed it.
+	 * A descriptor may wait only for the header still incomplete,
+	 * and that header must claim it; otherwise no message did.
 	 */
-	if (mb->mb_fd != -1 && (mb->mb_part != NULL || mb->mb_rlen == 0))
+	if (mb->mb_nfds > 1 || (mb->mb_nfds == 1 &&
+	    (mb->mb_part != NULL || mb->mb_rlen == 0)))
 		return (imsg_fail(imsgbuf, EBADMSG));
+	mb->mb_fdwait = mb->mb_nfds == 1;
 	return (0);
 }
 
@@ -255,7 +272,7 @@ imsgbuf_read(struct imsgbuf *imsgbuf)
 		return (imsg_fail(imsgbuf, EBADMSG));
 	if (n == 0) {
 		/* The end of the stream inside a message. */
-		if (mb->mb_part != NULL || mb->mb_rlen > 0 || mb->mb_fd != -1)
+		if (mb->mb_part != NULL || mb->mb_rlen > 0 || mb->mb_nfds > 0)
 			return (imsg_fail(imsgbuf, EBADMSG));
 		return (0);
 	}
@@ -394,9 +411,7 @@ msgbuf_free_reader(struct msgbuf *mb)
 	}
 	ibuf_free(mb->mb_part);
 	mb->mb_part = NULL;
-	if (mb->mb_fd != -1)
-		close(mb->mb_fd);
-	mb->mb_fd = -1;
+	msgbuf_close_fds(mb);
 	mb->mb_rlen = 0;
 }
 
@@ -523,6 +538,11 @@ imsg_close(struct imsgbuf *imsgbuf, struct ibuf *buf)
 
 	if (buf == NULL)
 		return;
+	if (imsgbuf->w == NULL) {
+		/* Cleared: nothing will ever write it. */
+		ibuf_free(buf);
+		return;
+	}
 	hdr = (struct imsg_hdr *)buf->buf;
 	hdr->len = buf->wpos;
 	if (buf->fd != -1)

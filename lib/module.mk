@@ -9,3 +9,5 @@ LIB_SRCS +=	lib/parse.y lib/printconf.c lib/config.c
 # Generate parse.c under $(B), never beside parse.y.
 $(B)/lib/parse.o: $(B)/lib/parse.c
 LIB_SRCS +=	lib/imgmeta.c lib/image.c
+LIB_SRCS +=	lib/bus.c
+LIB_SRCS +=	lib/version.c

@@ -29,6 +29,10 @@
 #define PARSE_UNGET_MAX		8
 #define PARSE_MACRO_MAX		63
 #define PARSE_ERRORS_MAX	1000
+#define CONTROL_CHARS		"\001\002\003\004\005\006\007\010\012" \
+				"\013\014\015\016\017\020\021\022\023\024" \
+				"\025\026\027\030\031\032\033\034\035\036" \
+				"\037\177"
 
 struct file {
 	TAILQ_ENTRY(file)	 f_entry;
@@ -38,6 +42,7 @@ struct file {
 	int			 f_lineno;
 	int			 f_lastnl;	/* last token was '\n' */
 	int			 f_lastline;	/* of the last token */
+	int			 f_pendnl;	/* a '\n' to give first */
 	int			 f_eof;
 	int			 f_unget[PARSE_UNGET_MAX];
 	int			 f_nunget;
@@ -58,7 +63,6 @@ TAILQ_HEAD(symlist, sym);
 /* The state of one parse; yacc parsers are not reentrant anyway. */
 static struct {
 	struct filelist		 files;		/* the include stack */
-	struct filelist		 done;		/* kept for their names */
 	struct symlist		 syms;
 	struct file		*file;
 	struct file		*top;
@@ -83,16 +87,19 @@ static void	 perr(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 perr_at(const char *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
+static void	 perr_raw(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
 static int	 kw_cmp(const void *, const void *);
 static int	 lookup(const char *);
 static int	 lgetc(int);
 static void	 lungetc(int);
-static int	 lex_skipline(void);
+static int	 lex_error(void);
 static int	 lex_quoted(char *, size_t);
 static int	 lex_macro(void);
 static int	 lex_word(int, char *, size_t);
 static int	 in_word(int);
 static char	*xstrdup(const char *);
+static void	 path_clean(char *);
 static char	*path_join(const char *, const char *);
 static char	*path_dir(const char *);
 static char	*file_dir(const char *);
@@ -105,8 +112,8 @@ static int	 symset(const char *, const char *, int);
 static const char *symget(const char *);
 static int	 cmdline_symset(const char *);
 static int	 parse_scaled(const char *, const char *, uint64_t *);
-static int	 parse_duration(int, int64_t, const char *, uint32_t,
-		    uint32_t *);
+static int	 parse_duration(int, const char *, int64_t, const char *,
+		    uint32_t, uint32_t *);
 static int	 parse_memory(int, int64_t, const char *, uint32_t *);
 static int	 parse_port(int, int64_t, const char *, uint16_t *);
 static int	 parse_hex(int, const char *, size_t, char *);
@@ -144,6 +151,8 @@ typedef struct {
 } YYSTYPE;
 #define YYSTYPE_IS_DECLARED 1
 
+static const char *token_str(int, const YYSTYPE *);
+
 %}
 
 %token	ALWAYS AUTO BIND BOOTSTRAP BROKER CMDLINE COUNT CPUS DEPENDS DIR
@@ -175,11 +184,24 @@ varset		: STRING '=' STRING {
 			const char	*why;
 
 			if ((why = macro_name_error($1)) != NULL)
-				perr($<lineno>1, "macro %s: %s", $1, why);
+				perr($<lineno>1, "macro \"%s\": %s", $1,
+				    why);
 			else if (symset($1, $3, 0) == -1)
 				ps.nomem = 1;
 			free($1);
 			free($3);
+		}
+		| STRING '=' NUMBER {
+			const char	*why;
+			char		 val[32];
+
+			snprintf(val, sizeof(val), "%lld", (long long)$3);
+			if ((why = macro_name_error($1)) != NULL)
+				perr($<lineno>1, "macro \"%s\": %s", $1,
+				    why);
+			else if (symset($1, val, 0) == -1)
+				ps.nomem = 1;
+			free($1);
 		}
 		;
 
@@ -198,7 +220,8 @@ main		: PROJECT STRING {
 			    &ps.conf->cf_broker_port);
 		}
 		| BROKER PORT STRING {
-			perr($<lineno>3, "broker port %s: not a number", $3);
+			perr($<lineno>3, "broker port \"%s\": not a number",
+			    $3);
 			free($3);
 		}
 		| WAIT waitopts
@@ -209,30 +232,30 @@ waitopts	: waitopt
 		;
 
 waitopt		: GRACEFUL NUMBER {
-			parse_duration($<lineno>2, $2, NULL, CONFIG_WAIT_MAX,
-			    &ps.conf->cf_wait_graceful);
+			parse_duration($<lineno>2, "wait graceful", $2, NULL,
+			    CONFIG_WAIT_MAX, &ps.conf->cf_wait_graceful);
 		}
 		| GRACEFUL STRING {
-			parse_duration($<lineno>2, 0, $2, CONFIG_WAIT_MAX,
-			    &ps.conf->cf_wait_graceful);
+			parse_duration($<lineno>2, "wait graceful", 0, $2,
+			    CONFIG_WAIT_MAX, &ps.conf->cf_wait_graceful);
 			free($2);
 		}
 		| SIGTERM NUMBER {
-			parse_duration($<lineno>2, $2, NULL, CONFIG_WAIT_MAX,
-			    &ps.conf->cf_wait_sigterm);
+			parse_duration($<lineno>2, "wait sigterm", $2, NULL,
+			    CONFIG_WAIT_MAX, &ps.conf->cf_wait_sigterm);
 		}
 		| SIGTERM STRING {
-			parse_duration($<lineno>2, 0, $2, CONFIG_WAIT_MAX,
-			    &ps.conf->cf_wait_sigterm);
+			parse_duration($<lineno>2, "wait sigterm", 0, $2,
+			    CONFIG_WAIT_MAX, &ps.conf->cf_wait_sigterm);
 			free($2);
 		}
 		| SIGKILL NUMBER {
-			parse_duration($<lineno>2, $2, NULL, CONFIG_WAIT_MAX,
-			    &ps.conf->cf_wait_sigkill);
+			parse_duration($<lineno>2, "wait sigkill", $2, NULL,
+			    CONFIG_WAIT_MAX, &ps.conf->cf_wait_sigkill);
 		}
 		| SIGKILL STRING {
-			parse_duration($<lineno>2, 0, $2, CONFIG_WAIT_MAX,
-			    &ps.conf->cf_wait_sigkill);
+			parse_duration($<lineno>2, "wait sigkill", 0, $2,
+			    CONFIG_WAIT_MAX, &ps.conf->cf_wait_sigkill);
 			free($2);
 		}
 		;
@@ -241,32 +264,30 @@ optnl		: /* empty */
 		| optnl '\n'
 		;
 
-imagedecl	: IMAGE STRING {
-			image_begin($<lineno>2, $2);
-			/* Taken: error recovery must not free it again. */
-			$2 = NULL;
+/*
+ * A block ends at its brace even after an error on its last line, so
+ * that one mistake does not spill into the statements after it.
+ */
+imagedecl	: imagehead optnl '{' imageopts '}'	{ image_end(); }
+		| imagehead optnl '{' imageopts error '}' {
+			yyerrok;
+			image_end();
 		}
-		    optnl '{' optnl imageopts '}' { image_end(); }
 		;
 
+imagehead	: IMAGE STRING			{ image_begin($<lineno>2, $2); }
+		;
+
+/* Options end at a newline or at the next option, as the user likes. */
 imageopts	: /* empty */
-		| imageopts imageopt optnl
+		| imageopts '\n'
+		| imageopts imageopt
 		| imageopts error '\n'		{ yyerrok; }
 		;
 
 imageopt	: artopt
-		| KERNEL {
-			ps.art = &ps.image->img_kernel;
-			ps.kernel = 1;
-		} optnl '{' optnl artopts '}' {
-			ps.art = &ps.image->img_disk;
-		}
-		| INITRD {
-			ps.art = &ps.image->img_initrd;
-			ps.initrd = 1;
-		} optnl '{' optnl artopts '}' {
-			ps.art = &ps.image->img_disk;
-		}
+		| kernelhead artblock		{ ps.art = &ps.image->img_disk; }
+		| initrdhead artblock		{ ps.art = &ps.image->img_disk; }
 		| CMDLINE STRING {
 			if (strlen($2) > CONFIG_CMDLINE_MAX) {
 				perr($<lineno>2, "cmdline is longer than %d "
@@ -279,8 +300,25 @@ imageopt	: artopt
 		}
 		;
 
+kernelhead	: KERNEL {
+			ps.art = &ps.image->img_kernel;
+			ps.kernel = 1;
+		}
+		;
+
+initrdhead	: INITRD {
+			ps.art = &ps.image->img_initrd;
+			ps.initrd = 1;
+		}
+		;
+
+artblock	: optnl '{' artopts '}'
+		| optnl '{' artopts error '}'	{ yyerrok; }
+		;
+
 artopts		: /* empty */
-		| artopts artopt optnl
+		| artopts '\n'
+		| artopts artopt
 		| artopts error '\n'		{ yyerrok; }
 		;
 
@@ -304,24 +342,31 @@ artopt		: URL STRING			{ artifact_url($<lineno>2, $2); }
 		| SIZE STRING {
 			uint64_t	 n;
 
-			if (parse_scaled($2, "KMGT", &n) == -1 || n == 0)
-				perr($<lineno>2, "size %s: use a number of "
-				    "bytes, or K, M, G or T after it", $2);
+			if (parse_scaled($2, "KMGT", &n) == -1)
+				perr($<lineno>2, "size \"%s\": %s", $2,
+				    errno == ERANGE ? "too large" : "use a "
+				    "number of bytes, or K, M, G or T after it");
+			else if (n == 0)
+				perr($<lineno>2, "size must be positive");
 			else
 				ps.art->a_size = n;
 			free($2);
 		}
 		;
 
-vmdecl		: VM STRING {
-			vm_begin($<lineno>2, $2);
-			$2 = NULL;
+vmdecl		: vmhead optnl '{' vmopts '}'	{ vm_end(); }
+		| vmhead optnl '{' vmopts error '}' {
+			yyerrok;
+			vm_end();
 		}
-		    optnl '{' optnl vmopts '}'	{ vm_end(); }
+		;
+
+vmhead		: VM STRING			{ vm_begin($<lineno>2, $2); }
 		;
 
 vmopts		: /* empty */
-		| vmopts vmopt optnl
+		| vmopts '\n'
+		| vmopts vmopt
 		| vmopts error '\n'		{ yyerrok; }
 		;
 
@@ -383,12 +428,12 @@ bootopt		: AUTO			{ ps.vm->vm_bootstrap = BOOTSTRAP_AUTO; }
 			    "bootstrap dir");
 		}
 		| TIMEOUT NUMBER {
-			parse_duration($<lineno>2, $2, NULL,
-			    CONFIG_BOOTSTRAP_TIMEOUT_MAX,
+			parse_duration($<lineno>2, "bootstrap timeout", $2,
+			    NULL, CONFIG_BOOTSTRAP_TIMEOUT_MAX,
 			    &ps.vm->vm_bootstrap_timeout);
 		}
 		| TIMEOUT STRING {
-			parse_duration($<lineno>2, 0, $2,
+			parse_duration($<lineno>2, "bootstrap timeout", 0, $2,
 			    CONFIG_BOOTSTRAP_TIMEOUT_MAX,
 			    &ps.vm->vm_bootstrap_timeout);
 			free($2);
@@ -469,6 +514,40 @@ lookup(const char *s)
 
 /* Errors */
 
+/* Where the parser stopped, for its message. */
+static const char *
+token_str(int tok, const YYSTYPE *val)
+{
+	static char	 buf[64];
+	size_t		 i;
+
+	switch (tok) {
+	case 0:
+		return ("at the end of the file");
+	case '\n':
+		return ("at the end of the line");
+	case STRING:
+		snprintf(buf, sizeof(buf), "at \"%.40s%s\"", val->v.string,
+		    strlen(val->v.string) > 40 ? "..." : "");
+		return (buf);
+	case NUMBER:
+		snprintf(buf, sizeof(buf), "at %lld",
+		    (long long)val->v.number);
+		return (buf);
+	}
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (keywords[i].k_val == tok) {
+			snprintf(buf, sizeof(buf), "at %s",
+			    keywords[i].k_name);
+			return (buf);
+		}
+	if (tok > 0 && tok < 128 && isprint(tok)) {
+		snprintf(buf, sizeof(buf), "at '%c'", tok);
+		return (buf);
+	}
+	return ("here");
+}
+
 static void
 perr_at(const char *file, int line, const char *fmt, ...)
 {
@@ -481,6 +560,19 @@ perr_at(const char *file, int line, const char *fmt, ...)
 		return;
 	}
 	fprintf(ps.errs, "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(ps.errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', ps.errs);
+}
+
+/* An error of the command line, which has no file or line. */
+static void
+perr_raw(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	ps.nerrors++;
 	va_start(ap, fmt);
 	vfprintf(ps.errs, fmt, ap);
 	va_end(ap);
@@ -511,7 +603,7 @@ yyerror(const char *msg)
 		ps.lexerr = 0;
 		return;
 	}
-	perr(ps.lastline, "%s", msg);
+	perr(ps.lastline, "%s %s", msg, token_str(yychar, &yylval));
 }
 
 /* Lexer */
@@ -566,17 +658,12 @@ lungetc(int c)
 }
 
 /*
- * After a bad token: skip the rest of the line, but leave its newline
- * for the parser, which resynchronises on it.
+ * A bad token: the lexer has said why, and the parser, which skips to
+ * the end of the statement, need not say it again.
  */
 static int
-lex_skipline(void)
+lex_error(void)
 {
-	int	 c;
-
-	while ((c = lgetc(0)) != '\n' && c != EOF)
-		;
-	lungetc(c);
 	ps.lexerr = 1;
 	return (ERROR);
 }
@@ -589,17 +676,18 @@ in_word(int c)
 	return (c != EOF && strchr("_-.:/+@%,", c) != NULL && c != '\0');
 }
 
+/* A bad string is still read to its end, so its rest is no token. */
 static int
 lex_quoted(char *buf, size_t len)
 {
 	size_t	 n = 0;
-	int	 c, next;
+	int	 c, next, bad = 0;
 
 	for (;;) {
 		if ((c = lgetc(1)) == EOF || c == '\n') {
 			perr(yylval.lineno, "unterminated quoted string");
 			lungetc(c);
-			return (lex_skipline());
+			return (lex_error());
 		}
 		if (c == '"')
 			break;
@@ -613,17 +701,20 @@ lex_quoted(char *buf, size_t len)
 			} else
 				lungetc(next);
 		}
+		if (bad)
+			continue;
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			perr(yylval.lineno, "invalid character 0x%02x in "
 			    "quoted string", c);
-			return (lex_skipline());
-		}
-		if (n + 1 >= len) {
+			bad = 1;
+		} else if (n + 1 >= len) {
 			perr(yylval.lineno, "string too long");
-			return (lex_skipline());
-		}
-		buf[n++] = c;
+			bad = 1;
+		} else
+			buf[n++] = c;
 	}
+	if (bad)
+		return (lex_error());
 	buf[n] = '\0';
 	if ((yylval.v.string = strdup(buf)) == NULL) {
 		ps.nomem = 1;
@@ -645,7 +736,11 @@ lex_macro(void)
 	    (isalnum(c) || c == '_')) {
 		if (n + 1 >= sizeof(name)) {
 			perr(yylval.lineno, "macro name too long");
-			return (lex_skipline());
+			while ((c = lgetc(0)) != EOF && isascii(c) &&
+			    (isalnum(c) || c == '_'))
+				;
+			lungetc(c);
+			return (lex_error());
 		}
 		name[n++] = c;
 	}
@@ -653,12 +748,12 @@ lex_macro(void)
 	if (n == 0) {
 		perr(yylval.lineno, "'$' without a macro name");
 		lungetc(c);
-		return (lex_skipline());
+		return (lex_error());
 	}
 	if ((val = symget(name)) == NULL) {
-		perr(yylval.lineno, "macro '%s' not defined", name);
+		perr(yylval.lineno, "macro \"%s\" not defined", name);
 		lungetc(c);
-		return (lex_skipline());
+		return (lex_error());
 	}
 	/* The byte that ended the name comes after the value. */
 	if (asprintf(&ps.file->f_expand, "%s%c", val,
@@ -681,7 +776,10 @@ lex_word(int c, char *buf, size_t len)
 	do {
 		if (n + 1 >= len) {
 			perr(yylval.lineno, "word too long");
-			return (lex_skipline());
+			while (in_word(c = lgetc(0)))
+				;
+			lungetc(c);
+			return (lex_error());
 		}
 		if (!(isascii(c) && isdigit(c)) && !(n == 0 && c == '-'))
 			number = 0;
@@ -695,7 +793,7 @@ lex_word(int c, char *buf, size_t len)
 		    &errstr);
 		if (errstr != NULL) {
 			perr(yylval.lineno, "number %s is %s", buf, errstr);
-			return (lex_skipline());
+			return (lex_error());
 		}
 		return (NUMBER);
 	}
@@ -719,7 +817,13 @@ yylex(void)
 	/* Out of memory: end the input, the parse is lost anyway. */
 	if (ps.nomem)
 		return (0);
+	ps.lexerr = 0;
 	f = ps.file;
+	if (f->f_pendnl) {
+		f->f_pendnl = 0;
+		yylval.lineno = f->f_lineno;
+		return ('\n');
+	}
 	while ((c = lgetc(0)) == ' ' || c == '\t')
 		;
 	yylval.lineno = f->f_lineno;
@@ -735,9 +839,14 @@ yylex(void)
 			return (tok);
 		goto top;
 	}
+	if (c == '$') {
+		perr(yylval.lineno, "a macro may not use another macro");
+		return (lex_error());
+	}
 
 	switch (c) {
 	case EOF:
+		ps.lastline = f->f_lastline;
 		/* Every file ends a statement, with or without '\n'. */
 		if (!f->f_lastnl) {
 			f->f_lastnl = 1;
@@ -768,7 +877,7 @@ yylex(void)
 			else
 				perr(yylval.lineno, "unexpected character "
 				    "0x%02x", c);
-			tok = lex_skipline();
+			tok = lex_error();
 		}
 		break;
 	}
@@ -788,19 +897,50 @@ xstrdup(const char *s)
 	return (p);
 }
 
-/* "dir/name", or name when it is absolute or dir is "". */
+/*
+ * Drop ".", "..", and repeated slashes from an absolute path without
+ * asking the filesystem: the file it names need not exist yet.
+ */
+static void
+path_clean(char *path)
+{
+	char	*r = path, *w = path;
+
+	while (*r != '\0') {
+		while (*r == '/')
+			r++;
+		if (r[0] == '.' && (r[1] == '/' || r[1] == '\0'))
+			r++;
+		else if (r[0] == '.' && r[1] == '.' &&
+		    (r[2] == '/' || r[2] == '\0')) {
+			r += 2;
+			while (w > path && *--w != '/')
+				;
+		} else if (*r != '\0') {
+			*w++ = '/';
+			while (*r != '\0' && *r != '/')
+				*w++ = *r++;
+		}
+	}
+	if (w == path)
+		*w++ = '/';
+	*w = '\0';
+}
+
+/* name made absolute against dir, which is absolute. */
 static char *
 path_join(const char *dir, const char *name)
 {
 	char	*p;
 
-	if (*name == '/' || *dir == '\0')
-		return (xstrdup(name));
-	if (asprintf(&p, "%s%s%s", dir,
-	    dir[strlen(dir) - 1] == '/' ? "" : "/", name) == -1) {
+	if (*name == '/')
+		p = xstrdup(name);
+	else if (asprintf(&p, "%s/%s", dir, name) == -1) {
 		ps.nomem = 1;
-		return (NULL);
+		p = NULL;
 	}
+	if (p != NULL && *p == '/')
+		path_clean(p);
 	return (p);
 }
 
@@ -850,9 +990,7 @@ popfile(void)
 	if ((prev = TAILQ_PREV(ps.file, filelist, f_entry)) == NULL)
 		return (EOF);
 	TAILQ_REMOVE(&ps.files, ps.file, f_entry);
-	fclose(ps.file->f_stream);
-	ps.file->f_stream = NULL;
-	TAILQ_INSERT_TAIL(&ps.done, ps.file, f_entry);
+	file_free(ps.file);
 	ps.file = prev;
 	return (0);
 }
@@ -923,9 +1061,11 @@ include_file(int line, char *name)
 	if (pushfile(path, dir, fp) == NULL)
 		goto done;
 	fp = NULL;
-	/* The include statement still needs its end of line. */
-	lungetc('\n');
-	ps.file->f_lastnl = 1;
+	/*
+	 * The parser reduced the include without reading ahead, so the
+	 * statement still needs its end of line.
+	 */
+	ps.file->f_pendnl = 1;
  done:
 	if (fp != NULL)
 		fclose(fp);
@@ -942,14 +1082,14 @@ macro_name_error(const char *name)
 	const char	*p;
 
 	if (*name == '\0')
-		return ("macro name is empty");
+		return ("name is empty");
 	if (strlen(name) > PARSE_MACRO_MAX)
-		return ("macro name is too long");
+		return ("name is too long");
 	for (p = name; *p != '\0'; p++)
 		if (!isascii((unsigned char)*p) ||
 		    !(isalnum((unsigned char)*p) || *p == '_'))
-			return ("macro name may hold only letters, digits "
-			    "and '_'");
+			return ("name may hold only letters, digits and "
+			    "'_'");
 	return (NULL);
 }
 
@@ -1002,13 +1142,13 @@ cmdline_symset(const char *def)
 	int		 rv;
 
 	if ((eq = strchr(def, '=')) == NULL) {
-		perr_at(ps.top->f_name, 0, "-D %s: use -D name=value", def);
+		perr_raw("-D %s: use -D name=value", def);
 		return (0);
 	}
 	if ((name = strndup(def, eq - def)) == NULL)
 		return (-1);
 	if ((why = macro_name_error(name)) != NULL) {
-		perr_at(ps.top->f_name, 0, "-D %s: %s", def, why);
+		perr_raw("-D %s: %s", def, why);
 		free(name);
 		return (0);
 	}
@@ -1019,36 +1159,44 @@ cmdline_symset(const char *def)
 
 /* Values */
 
-/* A number with an optional binary unit from units, in bytes. */
+/*
+ * A number with an optional binary unit from units, in bytes; -1 with
+ * errno ERANGE when it is too large, EINVAL when it is no such thing.
+ */
 static int
 parse_scaled(const char *s, const char *units, uint64_t *res)
 {
 	const char	*p, *u;
 	uint64_t	 n = 0, scale = 1;
+	int		 big = 0;
 
+	errno = EINVAL;
 	if (!isdigit((unsigned char)*s))
 		return (-1);
 	for (p = s; isdigit((unsigned char)*p); p++) {
 		if (n > (UINT64_MAX - 9) / 10)
-			return (-1);
-		n = n * 10 + (*p - '0');
+			big = 1;
+		else
+			n = n * 10 + (*p - '0');
 	}
 	if (*p != '\0') {
-		if (p[1] != '\0' ||
+		if (p[1] != '\0' || *p == '\0' ||
 		    (u = strchr(units, toupper((unsigned char)*p))) == NULL)
 			return (-1);
 		scale = (uint64_t)1 << (10 * (u - units + 1));
 	}
-	if (n > UINT64_MAX / scale)
+	if (big || n > UINT64_MAX / scale) {
+		errno = ERANGE;
 		return (-1);
+	}
 	*res = n * scale;
 	return (0);
 }
 
 /* Seconds: a plain number, or one followed by s, m or h. */
 static int
-parse_duration(int line, int64_t num, const char *s, uint32_t max,
-    uint32_t *res)
+parse_duration(int line, const char *what, int64_t num, const char *s,
+    uint32_t max, uint32_t *res)
 {
 	const char	*p;
 	uint64_t	 n = 0, mult = 1;
@@ -1060,15 +1208,15 @@ parse_duration(int line, int64_t num, const char *s, uint32_t max,
 		if (p == s || (p[0] != '\0' && p[1] != '\0') ||
 		    n > UINT32_MAX || (*p != '\0' &&
 		    *p != 's' && *p != 'm' && *p != 'h')) {
-			perr(line, "%s: use seconds, or a number followed "
-			    "by s, m or h", s);
+			perr(line, "%s \"%s\": use seconds, or a number "
+			    "followed by s, m or h", what, s);
 			return (-1);
 		}
 		mult = *p == 'm' ? 60 : *p == 'h' ? 3600 : 1;
 		num = n * mult;
 	}
 	if (num < 1 || num > max) {
-		perr(line, "time must be between 1s and %us", max);
+		perr(line, "%s must be between 1s and %us", what, max);
 		return (-1);
 	}
 	*res = num;
@@ -1083,12 +1231,16 @@ parse_memory(int line, int64_t num, const char *s, uint32_t *res)
 
 	if (s != NULL) {
 		if (parse_scaled(s, "KMGT", &bytes) == -1) {
-			perr(line, "memory %s: use a number of megabytes, "
-			    "or K, M, G or T after it", s);
+			if (errno == ERANGE)
+				perr(line, "memory must be between %dM and 1T",
+				    CONFIG_MEMORY_MIN_MIB);
+			else
+				perr(line, "memory \"%s\": use a number of "
+				    "megabytes, or K, M, G or T after it", s);
 			return (-1);
 		}
 		if (bytes % (1024 * 1024) != 0) {
-			perr(line, "memory %s: not a whole number of "
+			perr(line, "memory \"%s\": not a whole number of "
 			    "megabytes", s);
 			return (-1);
 		}
@@ -1164,6 +1316,11 @@ set_path(int line, char **dst, char *path, const char *what)
 	else if ((abs = path_join(ps.file->f_dir, path)) != NULL) {
 		if (strlen(abs) >= PATH_MAX) {
 			perr(line, "%s: path too long", what);
+			free(abs);
+		} else if (strcspn(abs, CONTROL_CHARS) != strlen(abs)) {
+			/* From the folder's name: it could not be printed. */
+			perr(line, "%s \"%s\": a control character in the "
+			    "path", what, path);
 			free(abs);
 		} else {
 			free(*dst);
@@ -1539,6 +1696,7 @@ check_depends(void)
 	i = 0;
 	TAILQ_FOREACH(vm, &ps.conf->cf_vms, vm_entry)
 		dw.dw_vms[i++] = vm;
+	dw.dw_n = i;
 	for (i = 0; i < dw.dw_n; i++)
 		if (dw.dw_color[i] == 0)
 			depwalk_visit(&dw, i, 0);
@@ -1720,10 +1878,6 @@ parse_cleanup(void)
 		TAILQ_REMOVE(&ps.files, f, f_entry);
 		file_free(f);
 	}
-	while ((f = TAILQ_FIRST(&ps.done)) != NULL) {
-		TAILQ_REMOVE(&ps.done, f, f_entry);
-		file_free(f);
-	}
 	while ((sym = TAILQ_FIRST(&ps.syms)) != NULL) {
 		TAILQ_REMOVE(&ps.syms, sym, sym_entry);
 		free(sym->sym_name);
@@ -1750,7 +1904,6 @@ parse_stream(const char *name, const char *path, const char *dir,
 
 	memset(&ps, 0, sizeof(ps));
 	TAILQ_INIT(&ps.files);
-	TAILQ_INIT(&ps.done);
 	TAILQ_INIT(&ps.syms);
 	ps.inmemory = inmemory;
 	if ((ps.errs = open_memstream(&errbuf, &errlen)) == NULL ||
@@ -1861,7 +2014,7 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 {
 	static char	 empty[] = "\n";
 	struct config	*cf;
-	char		 real[PATH_MAX], *dir, *dummy;
+	char		 real[PATH_MAX], cwd[PATH_MAX], *dir, *dummy;
 	FILE		*fp;
 	int		 saved;
 
@@ -1875,11 +2028,18 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 	}
 	if ((fp = fmemopen((void *)(uintptr_t)buf, len, "r")) == NULL)
 		return (NULL);
-	if (realpath(name, real) == NULL && strlcpy(real, name,
-	    sizeof(real)) >= sizeof(real)) {
-		fclose(fp);
-		errno = ENAMETOOLONG;
-		return (NULL);
+	/* The name need not exist, but paths are made absolute still. */
+	if (realpath(name, real) == NULL) {
+		cwd[0] = '\0';
+		if (*name != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+			strlcpy(cwd, "/", sizeof(cwd));
+		if (snprintf(real, sizeof(real), "%s/%s", cwd, name) >=
+		    (int)sizeof(real)) {
+			fclose(fp);
+			errno = ENAMETOOLONG;
+			return (NULL);
+		}
+		path_clean(real);
 	}
 	if ((dir = path_dir(real)) == NULL) {
 		fclose(fp);

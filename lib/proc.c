@@ -180,7 +180,11 @@ proc_start(struct proc *p)
 	case -1:
 		fatal("%s: fork", __func__);
 	case 0:
-		if (dup2(sp[1], PROC_PARENT_FD) == -1)
+		/* dup2() onto itself would leave close-on-exec set. */
+		if (sp[1] == PROC_PARENT_FD) {
+			if (fcntl(sp[1], F_SETFD, 0) == -1)
+				_exit(1);
+		} else if (dup2(sp[1], PROC_PARENT_FD) == -1)
 			_exit(1);
 		closefrom(PROC_PARENT_FD + 1);
 		execv(path, argv);
@@ -209,8 +213,15 @@ proc_dispatch(int fd, short event, void *arg)
 	int		 n;
 
 	if (!imsgev_read(iev, event)) {
-		/* The child is gone; proc_reap() starts it again. */
+		/*
+		 * The child closed its channel or wrote bytes that are not
+		 * a message; imsg refuses the latter on reading.  Either
+		 * way it is of no further use: make sure it is gone, and
+		 * proc_reap() starts it again.
+		 */
 		imsgev_clear(iev);
+		if (p->p_alive)
+			kill(p->p_pid, SIGKILL);
 		return;
 	}
 	for (;;) {

@@ -22,9 +22,6 @@
 #ifndef CASTRA_VERSION
 #define CASTRA_VERSION	"0.0.0"
 #endif
-#ifndef CASTRA_GIT_SHA
-#define CASTRA_GIT_SHA	""
-#endif
 #ifndef CASTRA_DATADIR
 #define CASTRA_DATADIR	"/usr/local/share/castra"
 #endif
@@ -54,22 +51,6 @@ castra_seterr(struct castra_error *ce, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ce->ce_message, sizeof(ce->ce_message), fmt, ap);
 	va_end(ap);
-}
-
-const char *
-castra_version(void)
-{
-	static char	 version[64];
-
-	if (version[0] == '\0') {
-		if (CASTRA_GIT_SHA[0] != '\0')
-			snprintf(version, sizeof(version), "%s (%s)",
-			    CASTRA_VERSION, CASTRA_GIT_SHA);
-		else
-			snprintf(version, sizeof(version), "%s",
-			    CASTRA_VERSION);
-	}
-	return (version);
 }
 
 int

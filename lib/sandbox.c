@@ -11,9 +11,10 @@
  * child.
  *
  * With -S (proc_env.pe_seccomp_log) a forbidden call does not kill:
- * the filter traps it, the SIGSYS handler writes the call's name to
- * stderr and the call fails with ENOSYS, so one run of a child under
- * -d -S names every call missing from its list.
+ * the filter traps it (SCMP_ACT_TRAP), the SIGSYS handler names the
+ * call in the log (stderr under -d, else syslog) and the call fails
+ * with ENOSYS, so one run of a child names every call missing from
+ * its list.
  *
  * A build with CASTRA_SANDBOX_RELAXED (make SANITIZE=1) still drops
  * the user but skips chroot, Landlock and seccomp: the sanitizers read
@@ -26,18 +27,22 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include <linux/landlock.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <paths.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -59,6 +64,13 @@
 #ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET	(1ULL << 0)
 #define LANDLOCK_SCOPE_SIGNAL			(1ULL << 1)
+#endif
+
+/* make SANITIZE=1: the sanitizers need /proc and calls of their own. */
+#ifdef CASTRA_SANDBOX_RELAXED
+#define SANDBOX_RELAXED	1
+#else
+#define SANDBOX_RELAXED	0
 #endif
 
 #define LL_FS_ABI1	((1ULL << 13) - 1)	/* execute .. make_sym */
@@ -129,15 +141,18 @@ static const int sandbox_base[] = {
 	/* Time: the vDSO answers, unless the kernel has none. */
 	SCMP_SYS(clock_gettime),
 	SCMP_SYS(gettimeofday),
-	/* malloc: the heap grows by brk; large blocks are mapped. */
+	/*
+	 * malloc: the heap grows by brk, large blocks are mapped, grown
+	 * in place and unmapped, and free gives pages back.
+	 */
 	SCMP_SYS(brk),
 	SCMP_SYS(munmap),
 	SCMP_SYS(mremap),
 	SCMP_SYS(madvise),
-	/* stdio asks what stderr is before its first buffered write. */
-	SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat),
-	/* syslog(3) names the process; arc4random(3) seeds itself. */
+	/*
+	 * arc4random(3) seeds itself from getrandom and checks getpid
+	 * for a fork; syslog(3) puts the pid in every line.
+	 */
 	SCMP_SYS(getpid),
 	SCMP_SYS(getrandom),
 	/* exit(3) and _exit(2). */
@@ -158,12 +173,15 @@ static const int sandbox_syslog[] = {
 static const char	*sandbox_procname = "castra";
 static char		*sandbox_names[SANDBOX_MAXNR];
 static uint32_t		 sandbox_arch;
+static char		 sandbox_logtag[96];	/* -S: "<pri>name[pid]: " */
+static int		 sandbox_logfd = -1;	/* -S: syslog, without -d */
 
 static void	sandbox_drop(const struct sandbox *);
-static void	sandbox_chroot(const char *);
+static void	sandbox_chroot(const char *, uid_t);
 static void	sandbox_checkids(uid_t, gid_t);
 static void	sandbox_landlock(const struct sandbox *);
 static void	sandbox_seccomp(const struct sandbox *);
+static void	sandbox_report_dest(void);
 
 void
 sandbox_enter(const struct sandbox *sb)
@@ -173,21 +191,31 @@ sandbox_enter(const struct sandbox *sb)
 	if (sb->sb_name != NULL)
 		sandbox_procname = sb->sb_name;
 
+	/* -S: reach /dev/log while no chroot hides it. */
+	if (proc_env.pe_seccomp_log && !SANDBOX_RELAXED)
+		sandbox_report_dest();
 	if (root)
 		sandbox_drop(sb);
 
 	/* No exec of the child (QEMU under vmm) may gain a privilege. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
+	/*
+	 * As _castra, QEMU shares the children's uid: no core dumps, and
+	 * no ptrace or /proc/PID/mem of a child by a guest that broke out.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_DUMPABLE");
 
-#ifdef CASTRA_SANDBOX_RELAXED
-	log_warnx("relaxed sandbox build: no chroot, Landlock or seccomp");
-#else
+	if (SANDBOX_RELAXED) {
+		log_warnx("relaxed sandbox build: no chroot, Landlock or "
+		    "seccomp");
+		return;
+	}
 	/* Root's children are _castra now, and locked in by ownership. */
 	if (!root)
 		sandbox_landlock(sb);
 	sandbox_seccomp(sb);
-#endif
 }
 
 /* The unprivileged user of the children, 0 or -1 with errno. */
@@ -222,10 +250,8 @@ sandbox_drop(const struct sandbox *sb)
 		fatal("user %s: run `make deps` or useradd --system "
 		    "--no-create-home %s", SANDBOX_USER, SANDBOX_USER);
 
-#ifndef CASTRA_SANDBOX_RELAXED
-	if (sb->sb_chroot != NULL)
-		sandbox_chroot(sb->sb_chroot);
-#endif
+	if (sb->sb_chroot != NULL && !SANDBOX_RELAXED)
+		sandbox_chroot(sb->sb_chroot, uid);
 
 	if (setgroups(1, &gid) == -1)
 		fatal("setgroups %d", (int)gid);
@@ -236,18 +262,22 @@ sandbox_drop(const struct sandbox *sb)
 	sandbox_checkids(uid, gid);
 }
 
+/*
+ * The new root belongs to root, or to _castra where the child keeps
+ * its files there (imgd's cache), and nobody else may write to it:
+ * another user could plant what the child would then find.
+ */
 static void
-sandbox_chroot(const char *dir)
+sandbox_chroot(const char *dir, uid_t uid)
 {
 	struct stat	 st;
 
-	/* A root the child could write to would be no prison. */
 	if (stat(dir, &st) == -1)
 		fatal("chroot %s", dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != uid) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		fatalx("chroot %s is not a directory that only root may "
-		    "write", dir);
+		fatalx("chroot %s: not a directory of root or %s that only "
+		    "its owner may write", dir, SANDBOX_USER);
 	if (chroot(dir) == -1)
 		fatal("chroot %s", dir);
 	if (chdir("/") == -1)
@@ -401,15 +431,16 @@ sandbox_utoa(unsigned int n, char *buf, size_t len)
 
 /*
  * -S: report a forbidden call and make it fail with ENOSYS.  Runs as a
- * signal handler, so it writes to stderr with write(2) and uses the
- * names resolved before the filter went in.
+ * signal handler, so it only formats into its own buffer, uses the
+ * names resolved before the filter went in, and writes with write(2)
+ * to stderr (-d) or send(2) on the syslog socket it opened before.
  */
 static void
 sandbox_sigsys(int sig, siginfo_t *si, void *arg)
 {
 	ucontext_t	*uc = arg;
 	const char	*call = "unknown";
-	char		 line[256], num[16];
+	char		 line[320], num[16];
 	int		 saved_errno = errno;
 	int		 nr = si->si_syscall;
 
@@ -417,13 +448,17 @@ sandbox_sigsys(int sig, siginfo_t *si, void *arg)
 	    nr < SANDBOX_MAXNR && sandbox_names[nr] != NULL)
 		call = sandbox_names[nr];
 
-	strlcpy(line, sandbox_procname, sizeof(line));
-	strlcat(line, ": seccomp: forbidden system call ", sizeof(line));
+	strlcpy(line, sandbox_logtag, sizeof(line));
+	strlcat(line, "seccomp: forbidden system call ", sizeof(line));
 	strlcat(line, call, sizeof(line));
 	strlcat(line, " (", sizeof(line));
 	strlcat(line, sandbox_utoa(nr, num, sizeof(num)), sizeof(line));
 	strlcat(line, "), failing it with ENOSYS\n", sizeof(line));
-	(void)write(STDERR_FILENO, line, strlen(line));
+	if (sandbox_logfd == -1)
+		(void)write(STDERR_FILENO, line, strlen(line));
+	else
+		(void)send(sandbox_logfd, line, strlen(line) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 
 #if defined(__x86_64__)
 	uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
@@ -433,6 +468,36 @@ sandbox_sigsys(int sig, siginfo_t *si, void *arg)
 #error "sandbox_sigsys: set the return register of this architecture"
 #endif
 	errno = saved_errno;
+}
+
+/*
+ * Without -d the report goes to syslog, over a socket of our own made
+ * now, while /dev/log is still in reach; without a syslog daemon it
+ * goes to stderr after all.
+ */
+static void
+sandbox_report_dest(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	snprintf(sandbox_logtag, sizeof(sandbox_logtag), "%s: ",
+	    sandbox_procname);
+	if (proc_env.pe_debug)
+		return;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return;
+	}
+	sandbox_logfd = fd;
+	snprintf(sandbox_logtag, sizeof(sandbox_logtag), "<%d>%s[%d]: ",
+	    LOG_DAEMON | LOG_WARNING, sandbox_procname, (int)getpid());
 }
 
 static void
@@ -454,7 +519,7 @@ sandbox_report_mode(void)
 	if (sigaction(SIGSYS, &sa, NULL) == -1)
 		fatal("sigaction SIGSYS");
 	log_warnx("seccomp in report mode (-S): forbidden system calls are "
-	    "named on stderr and fail with ENOSYS");
+	    "named in the log and fail with ENOSYS");
 }
 
 static void

@@ -44,13 +44,18 @@ def poll(pred, what, timeout=10.0):
 
 
 class Broker:
-    def __init__(self, hello=None, heartbeat=None, nofile=None):
+    def __init__(self, hello=None, heartbeat=None, nofile=None, port=None,
+                 root=None):
         self.dir = os.path.abspath("b")
-        self.state = os.path.join(self.dir, "state")
+        self.state = root or os.path.join(self.dir, "state")
         os.makedirs(self.dir, exist_ok=True)
         argv = [os.path.join(BUILDDIR, "regress/broker/driver"),
                 "-b", os.path.join(BINDIR, "castra-broker"),
-                "-d", self.dir, "-k", HOST_TOKEN]
+                "-d", self.dir, "-k", HOST_TOKEN, "-v"]
+        if port:
+            argv += ["-p", str(port)]
+        if root:
+            argv += ["-s", root]
         if hello:
             argv += ["-H", str(hello)]
         if heartbeat:
@@ -125,6 +130,7 @@ class Broker:
                               (name, caps, extra))
         check(re.fullmatch(r"ok session=[0-9a-f]{16}", reply),
               "hello of %s: %r" % (name, reply))
+        self.sid = reply.split("=")[1]
         return s
 
 
@@ -155,6 +161,10 @@ def send_frame(s, obj):
     body = obj if isinstance(obj, bytes) else \
         json.dumps(obj, separators=(",", ":")).encode()
     s.sendall(struct.pack(">I", len(body)) + body)
+
+
+def framed(body):
+    return struct.pack(">I", len(body)) + body
 
 
 def recv_frame(s):
@@ -425,23 +435,24 @@ def case_frames(b):
           '"topic":"big","type":"ack"}', "64 KiB publish")
     bad = [(struct.pack(">I", 0), "bad frame length 0"),
            (struct.pack(">I", 65537), "bad frame length 65537"),
-           (struct.pack(">I", 5) + b"{nope", "bad JSON"),
-           (struct.pack(">I", 2) + b"[]", "no type"),
-           (struct.pack(">I", 15) + b'{"type":"nope"}', "unknown type"),
-           (struct.pack(">I", 21) + b'{"type":"subscribe"}'[:21],
-            "missing topic"),
-           (struct.pack(">I", 34) + b'{"type":"publish","topic":"a/../b"}'
-            [:34], "bad topic")]
+           (framed(b"{nope"), "bad JSON"),
+           (framed(b"[]"), "no type"),
+           (framed(b'{"type":"nope"}'), "unknown type"),
+           (framed(b'{"type":"subscribe"}'), "missing topic"),
+           (framed(b'{"type":"publish","topic":"a/../b"}'), "bad topic"),
+           (framed(b'{"type":"publish","type":"heartbeat"}'), "bad JSON"),
+           (framed(b'{"type":"publish","payload":"\\u0000"}'), "bad JSON")]
     for raw, why in bad:
         s = b.session("fr")
+        sid = b.sid
         s.sendall(raw)
         ack = recv_frame(s)
         check(ack == '{"reason":"%s","status":"error","type":"ack"}' % why,
               "%r: %r" % (raw, ack))
         check(closed(s), "%r: not closed" % raw)
         ev = poll(lambda: [e for e in b.events_json(
-            "handshakes/bus-events.jsonl") if e.get("detail") == why],
-            "bus event for " + why)
+            "handshakes/bus-events.jsonl") if e.get("detail") == why and
+            e["session"] == sid], "bus event for " + why)
         check(list(ev[0].keys()) == ["timestamp", "vm", "session", "reason",
                                      "action", "detail"] and
               ev[0]["reason"] == "protocol_error" and
@@ -451,8 +462,10 @@ def case_frames(b):
     n = len(b.lines("handshakes/bus-events.jsonl"))
     s = b.session("fr")
     s.close()
-    poll(lambda: b.read("logs/broker.log").count("closed for fr") >=
-         len(bad) + 2, "the close")
+    poll(lambda: json.loads(b.read("handshakes/fr.json")) ==
+         dict(json.loads(b.read("handshakes/fr.json")), session=b.sid,
+              bus=dict(json.loads(b.read("handshakes/fr.json"))["bus"],
+                       connected=False)), "the record of the close")
     check(len(b.lines("handshakes/bus-events.jsonl")) == n,
           "a clean close was recorded")
 
@@ -635,7 +648,12 @@ def case_project_again(b):
     """A repeated project message moves the records to the new fd."""
     s, reply = b.hello("hello vm:one capabilities=bus-v1")
     os.rename(b.state, b.state + ".old")
-    os.makedirs(b.path("handshakes"))
+    os.makedirs(b.state)
+    if os.geteuid() == 0:
+        # As castrad does, and the driver did: the broker is _castra.
+        import pwd
+        pw = pwd.getpwnam("_castra")
+        os.chown(b.state, pw.pw_uid, pw.pw_gid)
     b.command("project")
     s, reply = b.hello("hello vm:two capabilities=bus-v1")
     check(reply.startswith("ok session="), reply)
@@ -644,20 +662,155 @@ def case_project_again(b):
     check(os.path.exists(b.state + ".old/handshakes/one.json"), "old root")
 
 
+def case_capacity(b):
+    """A project keeps at most 4096 names; then new ones are refused."""
+    for i in range(4096):
+        s, reply = b.hello("hello vm:n%d capabilities=bus-v1" % i)
+        check(reply.startswith("ok session="), "n%d: %r" % (i, reply))
+        s.close()
+    s, reply = b.hello("hello vm:one-too-many capabilities=bus-v1")
+    check(reply == "denied reason=capacity", reply)
+    expect_record(b, "one-too-many", local(s), ["bus-v1"], "guest",
+                  "denied", "capacity")
+    # Known names still come back.
+    s, reply = b.hello("hello vm:n0 capabilities=bus-v1")
+    check(reply.startswith("ok session="), reply)
+
+
+def rotate_setup():
+    """Logs just short of 8 MiB before the broker starts."""
+    root = os.path.abspath("b/state")
+    for d in ("logs", "handshakes"):
+        os.makedirs(os.path.join(root, d))
+    for rel in ("logs/broker.log", "handshakes/handshake-events.jsonl"):
+        with open(os.path.join(root, rel), "w") as f:
+            f.truncate(8 * 1024 * 1024 - 10)
+    with open(os.path.join(root, "logs/broker.log.1"), "w") as f:
+        f.write("an older generation\n")
+    if os.geteuid() == 0:
+        # The broker's own files, as it would have made them.
+        import pwd
+        pw = pwd.getpwnam("_castra")
+        for dirpath, dirs, files in os.walk(root):
+            for n in dirs + files:
+                os.chown(os.path.join(dirpath, n), pw.pw_uid, pw.pw_gid)
+    return {}
+
+
+def case_rotate(b):
+    s, reply = b.hello("hello vm:rot capabilities=bus-v1")
+    check(reply.startswith("ok session="), reply)
+    expect_record(b, "rot", local(s), ["bus-v1"], "guest", "granted")
+    for rel in ("logs/broker.log", "handshakes/handshake-events.jsonl"):
+        check(os.path.getsize(b.path(rel + ".1")) == 8 * 1024 * 1024 - 10,
+              rel + ".1 is not the old file")
+        check(os.path.getsize(b.path(rel)) < 4096, rel + " not started anew")
+
+
+def cli_setup():
+    """A project whose state root and port the driver's broker serves."""
+    proj = os.path.abspath("proj")
+    os.makedirs(proj)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with open(os.path.join(proj, "castra.conf"), "w") as f:
+        f.write('project "cli"\nstate ".castra"\nbroker port %d\n' % port)
+    root = os.path.join(proj, ".castra")
+    os.makedirs(root)
+    fd = os.open(os.path.join(root, "token"), os.O_WRONLY | os.O_CREAT,
+                 0o600)
+    os.write(fd, HOST_TOKEN.encode())
+    os.close(fd)
+    return {"port": port, "root": root}
+
+
+def castra(*args, **kw):
+    env = dict(os.environ, CASTRA_HOME=os.path.abspath("home"))
+    return subprocess.Popen([os.path.join(BINDIR, "castra"),
+                             "-c", os.path.abspath("proj/castra.conf")] +
+                            list(args), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def castra_run(*args):
+    p = castra(*args)
+    out, err = p.communicate(timeout=20)
+    return p.returncode, out, err
+
+
+def case_cli(b):
+    """castra bus publish, subscribe and tail on the project's broker."""
+    sub = castra("bus", "subscribe", "--topic", "news")
+    # Subscribed once the broker's log says so and a publish reaches it.
+    poll(lambda: "vm=host remote=" in b.read("logs/broker.log") and
+         "session_kind=host session_outcome=granted" in
+         b.read("logs/broker.log"), "castra bus subscribe to connect")
+    delivered = None
+    for i in range(100):
+        rc, out, err = castra_run("bus", "publish", "--topic", "news",
+                                  "--payload", '{"n":%d}' % i)
+        check(rc == 0, "publish: %d %s" % (rc, err))
+        if "delivered to 1 session\n" == out[-len("delivered to 1 session\n"):]:
+            delivered = i
+            break
+        time.sleep(0.05)
+    check(delivered is not None, "castra bus subscribe never got one: %r" %
+          out)
+    check(out == "published to news, delivered to 1 session\n", out)
+    m = json.loads(sub.stdout.readline())
+    check(m["type"] == "message" and m["topic"] == "news" and
+          m["payload"] == {"n": delivered} and m["vm"] == "host", "%r" % m)
+    sub.terminate()
+    sub.wait(timeout=10)
+    rc, out, err = castra_run("bus", "publish", "--payload", "{nope")
+    check(rc == 65 and "not JSON" in err, "bad payload: %d %r" % (rc, err))
+    rc, out, err = castra_run("bus", "publish")
+    check(rc == 64, "no payload: %d" % rc)
+    # tail: the last lines of bus.log, and of a VM's log.
+    rc, out, err = castra_run("bus", "tail")
+    lines = out.splitlines()
+    check(rc == 0 and len(lines) == delivered + 1 and
+          json.loads(lines[-1])["payload"] == {"n": delivered},
+          "tail: %d %r" % (rc, out[-200:]))
+    rc, out, err = castra_run("bus", "tail", "--vm", "host")
+    check(rc == 0 and len(out.splitlines()) == delivered + 1, "tail --vm")
+    rc, out, err = castra_run("bus", "tail", "--vm", "../x")
+    check(rc == 64, "tail --vm ../x: %d" % rc)
+    tail = castra("bus", "tail", "-f", "--vm", "devbox")
+    rc, out, err = castra_run("bus", "publish", "--topic", "vm:devbox",
+                              "--payload", '"to devbox"')
+    check(rc == 0 and "delivered to 0 sessions" in out, out + err)
+    m = json.loads(tail.stdout.readline())
+    check(m["payload"] == "to devbox" and m["topic"] == "vm:devbox",
+          "tail -f: %r" % m)
+    tail.terminate()
+    tail.wait(timeout=10)
+    # A wrong token is refused.
+    with open(os.path.join(b.state, "token"), "w") as f:
+        f.write("00" * 32)
+    rc, out, err = castra_run("bus", "publish", "--payload", "1")
+    check(rc == 77 and "unauthorized" in err, "bad token: %d %r" %
+          (rc, err))
+
+
 CASES = {
     "granted": {}, "denied": {}, "protocol_error": {}, "capabilities": {},
     "line_length": {}, "slow_client": {"hello": 1}, "idle_flood":
     {"hello": 30}, "evict": {"hello": 30, "nofile": 200}, "frames": {},
     "subscribe": {}, "delivery": {}, "slow_consumer": {},
     "heartbeat": {"heartbeat": 2}, "tokens": {}, "pipelined": {},
-    "stop": {}, "project_again": {},
+    "stop": {}, "project_again": {}, "cli": cli_setup,
+    "rotate": rotate_setup, "capacity": {},
 }
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in CASES:
         sys.exit("usage: broker.py case builddir bindir")
     BUILDDIR, BINDIR = sys.argv[2], sys.argv[3]
-    broker = Broker(**CASES[sys.argv[1]])
+    opts = CASES[sys.argv[1]]
+    broker = Broker(**(opts() if callable(opts) else opts))
     try:
         globals()["case_" + sys.argv[1]](broker)
     finally:

@@ -4,13 +4,16 @@
  * and hand it the project, the listener and VMs.
  *
  * usage: driver -b broker -d dir [-H hello_s] [-T heartbeat_s]
- *	      [-k token] [-n nofile]
+ *	      [-k token] [-n nofile] [-p port] [-s stateroot] [-v]
+ *
+ * The state root is dir/state unless -s names one; the port is any
+ * free one unless -p names it.
  *
  * It prints "port <n>", then "handshake <vm> <ms>" for every handshake
  * event the broker sends, and reads commands on stdin:
  *	vm <name> <token>	register a VM
  *	forget <name>		forget it
- *	project			send the project again (a new descriptor)
+ *	project			send the project again (a new fd)
  *	stop			stop the project
  *	noop			nothing, but answered like the rest
  * End of input stops the broker and the driver.
@@ -46,25 +49,30 @@ static struct broker_project bp;
 static char		 statedir[1024];
 
 static void
-driver_mkdirs(const char *dir)
+driver_mkdirs(const char *dir, const char *root)
 {
-	static const char *const sub[] = { "empty", "state",
-	    "state/handshakes", "state/logs", "state/logs/bus" };
+	static const char *const sub[] = { "", "handshakes", "logs",
+	    "logs/bus" };
 	struct passwd	*pw;
-	char		 path[1024];
+	char		 path[sizeof(statedir) + 32];
 	size_t		 i;
 
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		err(1, "%s", path);
+	if (root != NULL)
+		strlcpy(statedir, root, sizeof(statedir));
+	else
+		snprintf(statedir, sizeof(statedir), "%s/state", dir);
 	pw = geteuid() == 0 ? getpwnam("_castra") : NULL;
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
+		snprintf(path, sizeof(path), "%s/%s", statedir, sub[i]);
 		if (mkdir(path, 0755) == -1 && errno != EEXIST)
 			err(1, "%s", path);
 		/* As castrad does: the broker writes as _castra. */
-		if (pw != NULL && i > 0 && chown(path, pw->pw_uid,
-		    pw->pw_gid) == -1)
+		if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1)
 			err(1, "chown %s", path);
 	}
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
 }
 
 static int
@@ -80,6 +88,7 @@ driver_listen(uint16_t *port)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(*port);
 	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    listen(s, 4096) == -1 ||
 	    getsockname(s, (struct sockaddr *)&sin, &len) == -1)
@@ -89,7 +98,8 @@ driver_listen(uint16_t *port)
 }
 
 static pid_t
-driver_start(const char *broker, const char *dir, rlim_t nofile, int *fd)
+driver_start(const char *broker, const char *dir, rlim_t nofile, int verbose,
+    int *fd)
 {
 	struct rlimit	 rl;
 	int		 sp[2];
@@ -108,8 +118,8 @@ driver_start(const char *broker, const char *dir, rlim_t nofile, int *fd)
 		}
 		if (dup2(sp[1], PROC_PARENT_FD) == -1)
 			_exit(1);
-		execl(broker, "castra-broker", "-d", "-v", "-H", dir,
-		    (char *)NULL);
+		execl(broker, "castra-broker", "-d", verbose ? "-v" : "-d",
+		    "-H", dir, (char *)NULL);
 		err(1, "%s", broker);
 	}
 	close(sp[1]);
@@ -203,15 +213,15 @@ int
 main(int argc, char *argv[])
 {
 	struct pollfd	 pfd[2];
-	const char	*broker = NULL, *dir = NULL, *errstr;
+	const char	*broker = NULL, *dir = NULL, *root = NULL, *errstr;
 	rlim_t		 nofile = 0;
-	uint16_t	 port;
+	uint16_t	 port = 0;
 	pid_t		 pid;
-	int		 ch, fd, lfd, status;
+	int		 ch, fd, lfd, status, verbose = 0;
 
 	memset(&bp, 0, sizeof(bp));
 	strlcpy(bp.bp_id, DRIVER_PROJECT, sizeof(bp.bp_id));
-	while ((ch = getopt(argc, argv, "b:d:H:k:n:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:H:k:n:p:s:T:v")) != -1) {
 		switch (ch) {
 		case 'b':
 			broker = optarg;
@@ -220,7 +230,8 @@ main(int argc, char *argv[])
 			dir = optarg;
 			break;
 		case 'H':
-			bp.bp_hello_timeout = strtonum(optarg, 1, 3600, &errstr);
+			bp.bp_hello_timeout = strtonum(optarg, 1, 3600,
+			    &errstr);
 			if (errstr != NULL)
 				errx(1, "-H %s: %s", optarg, errstr);
 			break;
@@ -231,6 +242,17 @@ main(int argc, char *argv[])
 			nofile = strtonum(optarg, 16, 1 << 20, &errstr);
 			if (errstr != NULL)
 				errx(1, "-n %s: %s", optarg, errstr);
+			break;
+		case 'p':
+			port = strtonum(optarg, 1, 65535, &errstr);
+			if (errstr != NULL)
+				errx(1, "-p %s: %s", optarg, errstr);
+			break;
+		case 's':
+			root = optarg;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 'T':
 			bp.bp_heartbeat_timeout = strtonum(optarg, 1, 3600,
@@ -246,10 +268,10 @@ main(int argc, char *argv[])
 		goto usage;
 	signal(SIGPIPE, SIG_IGN);
 
-	driver_mkdirs(dir);
+	driver_mkdirs(dir, root);
 	lfd = driver_listen(&port);
 	bp.bp_port = port;
-	pid = driver_start(broker, dir, nofile, &fd);
+	pid = driver_start(broker, dir, nofile, verbose, &fd);
 	if (imsgbuf_init(&ibuf, fd) == -1)
 		err(1, "imsgbuf_init");
 	imsgbuf_allow_fdpass(&ibuf);
@@ -284,6 +306,7 @@ main(int argc, char *argv[])
 
  usage:
 	fprintf(stderr, "usage: driver -b broker -d dir [-H hello_s] "
-	    "[-T heartbeat_s] [-k token] [-n nofile]\n");
+	    "[-T heartbeat_s] [-k token] [-n nofile] [-p port] "
+	    "[-s stateroot] [-v]\n");
 	return (1);
 }

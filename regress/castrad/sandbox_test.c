@@ -5,9 +5,11 @@
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
@@ -17,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +43,7 @@ struct child {
 };
 
 typedef void	(*child_fn)(int, int);
+typedef void	(*child_pre)(void);
 
 static const int small_list[] = {
 	SCMP_SYS(getppid),
@@ -51,16 +55,29 @@ static const int open_list[] = {
 	SCMP_SYS(connect),
 };
 
+/* An ordinary user, to see the Landlock side as root. */
+static void
+become_nobody(void)
+{
+	gid_t	 gid = NOBODY;
+
+	if (getuid() == 0 &&
+	    (setgroups(1, &gid) == -1 ||
+	    setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) == -1))
+		_exit(91);
+}
+
 /*
- * Fork a child that enters sb and runs fn with the write end of one
- * pipe and the read end of another.  stderr goes to errpath if given.
+ * Fork a child that runs pre (if given), enters sb and runs fn with the
+ * write end of one pipe and the read end of another.  stderr goes to
+ * errpath if given.
  */
 static void
 child_start(struct child *c, const struct sandbox *sb, child_fn fn,
-    const char *errpath, int nobody)
+    const char *errpath, child_pre pre)
 {
 	int	 out[2], in[2], fd;
-	gid_t	 gid = NOBODY;
 
 	ATF_REQUIRE(pipe(out) == 0 && pipe(in) == 0);
 	ATF_REQUIRE((c->c_pid = fork()) != -1);
@@ -76,12 +93,8 @@ child_start(struct child *c, const struct sandbox *sb, child_fn fn,
 		proc_env.pe_debug = 1;
 		log_init(1, LOG_DAEMON);
 		log_procinit("sandbox_test");
-		/* An ordinary user, to see the Landlock side as root. */
-		if (nobody && getuid() == 0 &&
-		    (setgroups(1, &gid) == -1 ||
-		    setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
-		    setresuid(NOBODY, NOBODY, NOBODY) == -1))
-			_exit(91);
+		if (pre != NULL)
+			pre();
 		sandbox_enter(sb);
 		fn(out[1], in[0]);
 		_exit(0);
@@ -180,7 +193,17 @@ proc_status(pid_t pid, const char *key, char *val, size_t len)
 static void
 call_getppid(int out, int in)
 {
+	char	*p, *q;
+
 	report(out, getppid());
+	/* What every child does without listing it. */
+	report(out, arc4random_uniform(1000) < 1000);
+	if ((p = malloc(1 << 20)) == NULL ||
+	    (q = realloc(p, 1 << 22)) == NULL)
+		_exit(95);
+	memset(q, 1, 1 << 22);
+	free(q);
+	log_info("%s: allowed calls made", __func__);
 }
 
 ATF_TC(allowed_call);
@@ -196,12 +219,14 @@ ATF_TC_BODY(allowed_call, tc)
 	int		 status;
 
 	sandbox_small(&sb);
-	child_start(&c, &sb, call_getppid, "stderr", 0);
+	child_start(&c, &sb, call_getppid, "stderr", NULL);
 	ATF_CHECK_EQ(child_read(&c), (long)getpid());
+	ATF_CHECK_EQ(child_read(&c), 1);
 	status = child_wait(&c);
 	ATF_REQUIRE_MSG(WIFEXITED(status), "child died of signal %d",
 	    WTERMSIG(status));
 	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
+	ATF_CHECK(atf_utils_grep_file("allowed calls made", "stderr"));
 }
 
 static void
@@ -234,7 +259,7 @@ ATF_TC_BODY(forbidden_kills, tc)
 
 	skip_relaxed();
 	sandbox_small(&sb);
-	child_start(&c, &sb, call_forbidden, "stderr", 0);
+	child_start(&c, &sb, call_forbidden, "stderr", NULL);
 	ATF_CHECK_EQ(child_read(&c), 1);
 	/* The child is dead before it could report an errno. */
 	ATF_CHECK_EQ(read(c.c_out, buf, sizeof(buf)), 0);
@@ -274,12 +299,37 @@ ATF_TC_BODY(mmap_exec_kills, tc)
 
 	skip_relaxed();
 	sandbox_small(&sb);
-	child_start(&c, &sb, call_mmap_exec, "stderr", 0);
+	child_start(&c, &sb, call_mmap_exec, "stderr", NULL);
 	ATF_CHECK_EQ(child_read(&c), 1);
 	ATF_CHECK_EQ(read(c.c_out, buf, sizeof(buf)), 0);
 	status = child_wait(&c);
 	ATF_REQUIRE(WIFSIGNALED(status));
 	ATF_CHECK_EQ(WTERMSIG(status), SIGSYS);
+}
+
+ATF_TC(mmap_exec_listed);
+ATF_TC_HEAD(mmap_exec_listed, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a child that lists mmap itself "
+	    "may map executable memory (castra-vmm, for QEMU)");
+}
+ATF_TC_BODY(mmap_exec_listed, tc)
+{
+	static const int list[] = { SCMP_SYS(mmap) };
+	struct sandbox	 sb;
+	struct child	 c;
+	int		 status;
+
+	sandbox_small(&sb);
+	sb.sb_syscalls = list;
+	sb.sb_nsyscalls = 1;
+	child_start(&c, &sb, call_mmap_exec, "stderr", NULL);
+	ATF_CHECK_EQ(child_read(&c), 1);
+	ATF_CHECK_EQ(child_read(&c), 1);
+	status = child_wait(&c);
+	ATF_REQUIRE_MSG(WIFEXITED(status), "child died of signal %d",
+	    WTERMSIG(status));
+	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
 }
 
 static void
@@ -308,7 +358,7 @@ ATF_TC_BODY(report_mode, tc)
 	skip_relaxed();
 	sandbox_small(&sb);
 	proc_env.pe_seccomp_log = 1;
-	child_start(&c, &sb, call_reported, "stderr", 0);
+	child_start(&c, &sb, call_reported, "stderr", NULL);
 	proc_env.pe_seccomp_log = 0;
 	ATF_CHECK_EQ(child_read(&c), ENOSYS);
 	ATF_CHECK_EQ(child_read(&c), ENOSYS);
@@ -320,6 +370,85 @@ ATF_TC_BODY(report_mode, tc)
 	    "\\(%d\\)", "stderr", SYS_getcwd));
 	ATF_CHECK(atf_utils_grep_file("forbidden system call uname "
 	    "\\(%d\\)", "stderr", SYS_uname));
+}
+
+static int	 syslog_fd = -1;
+
+/*
+ * A syslog of our own: in a mount namespace of the child's, a tmpfs on
+ * /dev and a datagram socket at /dev/log.
+ */
+static void
+fake_syslog(void)
+{
+	struct sockaddr_un	 sun;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") == -1)
+		_exit(96);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, "/dev/log", sizeof(sun.sun_path));
+	if ((syslog_fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
+	    bind(syslog_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod("/dev/log", 0666) == -1)
+		_exit(97);
+	proc_env.pe_debug = 0;
+}
+
+static void
+call_reported_syslog(int out, int in)
+{
+	char	 line[512];
+	ssize_t	 n;
+
+	report(out, syscall(SYS_getcwd, NULL, 0) == -1 ? errno : 0);
+	if ((n = recv(syslog_fd, line, sizeof(line), MSG_DONTWAIT)) == -1)
+		n = 0;
+	report(out, n);
+	if (n > 0 && write(out, line, n) != n)
+		_exit(98);
+}
+
+ATF_TC(report_mode_syslog);
+ATF_TC_HEAD(report_mode_syslog, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "with -S but without -d the report "
+	    "goes to syslog, even from the chroot");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(report_mode_syslog, tc)
+{
+	struct sandbox	 sb;
+	struct child	 c;
+	char		 dir[PATH_MAX], line[512], want[128];
+	long		 n;
+	int		 status;
+
+	skip_relaxed();
+	ATF_REQUIRE(getcwd(dir, sizeof(dir) - 6) != NULL);
+	strlcat(dir, "/empty", sizeof(dir));
+	ATF_REQUIRE(mkdir(dir, 0755) == 0);
+	sandbox_small(&sb);
+	sb.sb_chroot = dir;
+	proc_env.pe_seccomp_log = 1;
+	child_start(&c, &sb, call_reported_syslog, "stderr", fake_syslog);
+	proc_env.pe_seccomp_log = 0;
+	ATF_CHECK_EQ(child_read(&c), ENOSYS);
+	n = child_read(&c);
+	ATF_REQUIRE_MSG(n > 0 && n < (long)sizeof(line),
+	    "nothing reached syslog");
+	ATF_REQUIRE_EQ(read(c.c_out, line, n), n);
+	line[n] = '\0';
+	snprintf(want, sizeof(want), "<%d>sandbox_test[%d]: seccomp: "
+	    "forbidden system call getcwd (%d)", LOG_DAEMON | LOG_WARNING,
+	    (int)c.c_pid, SYS_getcwd);
+	ATF_CHECK_MSG(strncmp(line, want, strlen(want)) == 0,
+	    "syslog got \"%s\", want \"%s...\"", line, want);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ATF_REQUIRE(rmdir(dir) == 0);
 }
 
 static void
@@ -351,7 +480,7 @@ ATF_TC_BODY(root_ids, tc)
 	if (sandbox_user(&uid, &gid) == -1)
 		atf_tc_fail("user %s is missing: run make deps", SANDBOX_USER);
 	sandbox_small(&sb);
-	child_start(&c, &sb, call_block, "stderr", 0);
+	child_start(&c, &sb, call_block, "stderr", NULL);
 	ATF_REQUIRE_EQ(child_read(&c), 1);
 
 	snprintf(want, sizeof(want), "%d\t%d\t%d\t%d", (int)uid, (int)uid,
@@ -392,7 +521,7 @@ ATF_TC(root_chroot);
 ATF_TC_HEAD(root_chroot, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "as root the child is locked in "
-	    "its chroot, which must be root's alone");
+	    "its chroot, which only root or _castra may write");
 	atf_tc_set_md_var(tc, "require.user", "root");
 }
 ATF_TC_BODY(root_chroot, tc)
@@ -401,6 +530,8 @@ ATF_TC_BODY(root_chroot, tc)
 	struct sandbox	 sb;
 	struct child	 c;
 	char		 dir[PATH_MAX];
+	uid_t		 uid;
+	gid_t		 gid;
 	int		 status;
 
 	skip_relaxed();
@@ -411,18 +542,36 @@ ATF_TC_BODY(root_chroot, tc)
 	sb.sb_syscalls = list;
 	sb.sb_nsyscalls = sizeof(list) / sizeof(list[0]);
 	sb.sb_chroot = dir;
-	child_start(&c, &sb, call_chrooted, "stderr", 0);
+	child_start(&c, &sb, call_chrooted, "stderr", NULL);
 	ATF_CHECK_EQ(child_read(&c), 0);
 	ATF_CHECK_EQ(child_read(&c), ENOENT);
 	status = child_wait(&c);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-	/* A root that others may write is refused before anything runs. */
+	/* _castra's own directory will do (imgd's image cache)... */
+	ATF_REQUIRE(sandbox_user(&uid, &gid) == 0);
+	ATF_REQUIRE(chown(dir, uid, gid) == 0);
+	child_start(&c, &sb, call_chrooted, "stderr", NULL);
+	ATF_CHECK_EQ(child_read(&c), 0);
+	ATF_CHECK_EQ(child_read(&c), ENOENT);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* ...but one that others may write is refused before anything. */
+	ATF_REQUIRE(chown(dir, 0, 0) == 0);
 	ATF_REQUIRE(chmod(dir, 0777) == 0);
-	child_start(&c, &sb, call_chrooted, "stderr", 0);
+	child_start(&c, &sb, call_chrooted, "stderr", NULL);
 	status = child_wait(&c);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	ATF_CHECK(atf_utils_grep_file("only root may write", "stderr"));
+	ATF_CHECK(atf_utils_grep_file("only its owner may write", "stderr"));
+
+	/* And so is one of another user. */
+	ATF_REQUIRE(chmod(dir, 0755) == 0);
+	ATF_REQUIRE(chown(dir, NOBODY, NOBODY) == 0);
+	child_start(&c, &sb, call_chrooted, "stderr", NULL);
+	status = child_wait(&c);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ATF_CHECK(atf_utils_grep_file("only its owner may write", "stderr"));
 	ATF_REQUIRE(rmdir(dir) == 0);
 }
 
@@ -474,7 +623,7 @@ ATF_TC_BODY(landlock_paths, tc)
 	sb.sb_nsyscalls = sizeof(open_list) / sizeof(open_list[0]);
 	sb.sb_paths = paths;
 	sb.sb_npaths = sizeof(paths) / sizeof(paths[0]);
-	child_start(&c, &sb, call_open_two, "stderr", 1);
+	child_start(&c, &sb, call_open_two, "stderr", become_nobody);
 	ATF_CHECK_EQ(child_read(&c), 0);
 	ATF_CHECK_EQ(child_read(&c), EACCES);
 	status = child_wait(&c);
@@ -528,13 +677,13 @@ ATF_TC_BODY(landlock_tcp, tc)
 	sandbox_small(&sb);
 	sb.sb_syscalls = open_list;
 	sb.sb_nsyscalls = sizeof(open_list) / sizeof(open_list[0]);
-	child_start(&c, &sb, call_connect, "stderr", 1);
+	child_start(&c, &sb, call_connect, "stderr", become_nobody);
 	ATF_CHECK_EQ(child_read(&c), EACCES);
 	status = child_wait(&c);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	sb.sb_allow = SANDBOX_TCP_CONNECT;
-	child_start(&c, &sb, call_connect, "stderr", 1);
+	child_start(&c, &sb, call_connect, "stderr", become_nobody);
 	ATF_CHECK_EQ(child_read(&c), 0);
 	status = child_wait(&c);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -546,7 +695,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, allowed_call);
 	ATF_TP_ADD_TC(tp, forbidden_kills);
 	ATF_TP_ADD_TC(tp, mmap_exec_kills);
+	ATF_TP_ADD_TC(tp, mmap_exec_listed);
 	ATF_TP_ADD_TC(tp, report_mode);
+	ATF_TP_ADD_TC(tp, report_mode_syslog);
 	ATF_TP_ADD_TC(tp, root_ids);
 	ATF_TP_ADD_TC(tp, root_chroot);
 	ATF_TP_ADD_TC(tp, landlock_paths);

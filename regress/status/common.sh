@@ -86,11 +86,8 @@ handshake()
 	    >"$SR/handshakes/$1.json"
 }
 
-# json_get 'python expression over j' <file
-json_get()
-{
-	python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
-}
+# python3 -c "$jq" 'expression over j' <file: one value of a JSON file
+jq='import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))'
 
 status_json()
 {

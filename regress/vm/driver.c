@@ -5,14 +5,16 @@
  * on its descriptor 3, and plays the broker's part of a handshake on
  * 127.0.0.1 so that a guest's hello reaches castra-vmm as it would.
  *
- * usage: driver -b bindir -d dir -i imagedir [-p project] command ...
+ * usage: driver [-S] -b bindir -d dir -i imagedir [-p project] command ...
+ *
+ * -S starts castra-vmm with -S: forbidden system calls are named.
  *
  * Commands run in order; every message from castra-vmm is printed as
  * one line as it arrives.  Exit status 0 unless a command timed out or
  * castra-vmm went away.
  *
  *	start NAME [mem=N] [cpus=N] [fwd=tcp:HOST:GUEST] [token=HEX]
- *	    [cmdline=STRING] [noinitrd] [nokernel] [disk=PATH]
+ *	    [cmdline=STRING] [noinitrd] [nokernel] [disk=PATH] [nowait]
  *	stop NAME GRACEFUL SIGTERM SIGKILL
  *	hello NAME SECONDS		wait for the guest's hello
  *	adopt NAME
@@ -71,8 +73,9 @@ static struct imsgbuf	 ibuf;
 static pid_t		 vmm_pid = -1;
 static int		 listen_fd = -1;
 static uint16_t		 broker_port;
+static int		 seccomp_report;
 static const char	*bindir, *dir, *imagedir, *project = "regress";
-static char		 home[1024], sr[1024];
+static char		 home[1024], sr[1100];
 static char		 disk_hex[65], kernel_hex[65], initrd_hex[65];
 static char		 cmdline[CTL_CMDLINE_MAX];
 
@@ -143,15 +146,23 @@ mkdirs(void)
 {
 	const char	*subs[] = { "vms", "overlays", "run", "logs" };
 	struct passwd	*pw;
-	char		 path[1200];
+	char		 path[2400];
 	size_t		 i;
 
+	/*
+	 * The state root where castrad puts it, below the home: run as
+	 * a user, castra-vmm's Landlock rules allow nothing else.  dir/sr
+	 * names it for the tests.
+	 */
 	snprintf(home, sizeof(home), "%s/home", dir);
-	snprintf(sr, sizeof(sr), "%s/sr", dir);
-	snprintf(path, sizeof(path), "mkdir -p '%s/images/sha256'", home);
+	snprintf(sr, sizeof(sr), "%s/projects/%s", home, project);
+	snprintf(path, sizeof(path), "mkdir -p '%s/images/sha256' '%s'",
+	    home, sr);
 	if (system(path) != 0)
 		errx(1, "mkdir %s", home);
-	mkdir(sr, 0755);
+	snprintf(path, sizeof(path), "%s/sr", dir);
+	if (symlink(sr, path) == -1 && errno != EEXIST)
+		err(1, "symlink %s", path);
 	/* As castrad does when root: the sandboxed vmm must write here. */
 	pw = geteuid() == 0 ? getpwnam("_castra") : NULL;
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
@@ -185,6 +196,9 @@ vmm_spawn(void)
 		if (dup2(sp[1], PROC_PARENT_FD) == -1)
 			_exit(1);
 		closefrom(PROC_PARENT_FD + 1);
+		if (seccomp_report)
+			execl(path, "castra-vmm", "-d", "-v", "-S", "-H", home,
+			    (char *)NULL);
 		execl(path, "castra-vmm", "-d", "-v", "-H", home, (char *)NULL);
 		_exit(127);
 	}
@@ -268,7 +282,8 @@ broker_line(struct drv_conn *dc)
 	    strncmp(t + 7, dv->dv_token, TOKEN_HEX_LEN) == 0;
 	(void)write(dc->dc_fd, "ok session=1\n", 13);
 	if (!dv->dv_hello) {
-		printf("hello %s token=%s\n", name, tokok ? "ok" : "bad");
+		printf("hello %s token=%s at=%lld\n", name,
+		    tokok ? "ok" : "bad", (long long)now_ms());
 		send_handshake(name);
 	}
 	dv->dv_hello = 1;
@@ -409,7 +424,8 @@ wait_any(int seconds, int *a, int *b, int *c)
 		pfd[1].fd = listen_fd;
 		pfd[1].events = POLLIN;
 		for (i = 0; i < DRV_MAX_CONNS; i++) {
-			pfd[2 + i].fd = conns[i].dc_fd > 0 ? conns[i].dc_fd : -1;
+			pfd[2 + i].fd = conns[i].dc_fd > 0 ?
+			    conns[i].dc_fd : -1;
 			pfd[2 + i].events = POLLIN;
 		}
 		nfds = 2 + DRV_MAX_CONNS;
@@ -460,7 +476,7 @@ cmd_start(char **av, int ac)
 	struct vmm_start	 vs;
 	struct drv_vm		*dv;
 	char			 path[1200];
-	int			 i, kernel = 1, initrd = 1;
+	int			 i, kernel = 1, initrd = 1, nowait = 0;
 
 	memset(&vs, 0, sizeof(vs));
 	strlcpy(vs.vs_project, project, sizeof(vs.vs_project));
@@ -493,6 +509,8 @@ cmd_start(char **av, int ac)
 			initrd = 0;
 		else if (strcmp(av[i], "nokernel") == 0)
 			kernel = initrd = 0;
+		else if (strcmp(av[i], "nowait") == 0)
+			nowait = 1;
 		else if (strncmp(av[i], "fwd=", 4) == 0) {
 			struct ctl_forward *f =
 			    &vs.vs_forwards[vs.vs_nforwards++];
@@ -513,9 +531,13 @@ cmd_start(char **av, int ac)
 	if (initrd)
 		strlcpy(vs.vs_initrd, initrd_hex, sizeof(vs.vs_initrd));
 	strlcpy(dv->dv_token, vs.vs_token, sizeof(dv->dv_token));
+	printf("token %s %s\n", av[0], vs.vs_token);
 	if (imsg_compose(&ibuf, IMSG_VMM_START_REQUEST, 0, 0, open_sr(), &vs,
 	    sizeof(vs)) == -1 || imsgbuf_flush(&ibuf) == -1)
 		err(1, "start request");
+	printf("sent %s at=%lld\n", av[0], (long long)now_ms());
+	if (nowait)
+		return (0);
 	if (wait_any(120, &dv->dv_started, &dv->dv_failed, NULL) == -1) {
 		printf("start %s timed out\n", av[0]);
 		return (-1);
@@ -539,8 +561,8 @@ cmd_stop(char **av)
 	if (imsg_compose(&ibuf, IMSG_VMM_STOP_REQUEST, 0, 0, -1, &vs,
 	    sizeof(vs)) == -1 || imsgbuf_flush(&ibuf) == -1)
 		err(1, "stop request");
-	return (wait_for(&dv->dv_stopped,
-	    vs.vs_wait_graceful + vs.vs_wait_sigterm + vs.vs_wait_sigkill + 10));
+	return (wait_for(&dv->dv_stopped, vs.vs_wait_graceful +
+	    vs.vs_wait_sigterm + vs.vs_wait_sigkill + 10));
 }
 
 static int
@@ -608,6 +630,7 @@ command(char **av, int ac)
 		need(ac, 2, av[0]);
 		for (n = 2; n < ac && (strchr(av[n], '=') != NULL ||
 		    strcmp(av[n], "noinitrd") == 0 ||
+		    strcmp(av[n], "nowait") == 0 ||
 		    strcmp(av[n], "nokernel") == 0); n++)
 			;
 		return (cmd_start(av + 1, n - 1) == -1 ? -n : n);
@@ -662,7 +685,7 @@ main(int argc, char *argv[])
 {
 	int	 ch, n, rc = 0;
 
-	while ((ch = getopt(argc, argv, "b:d:i:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:i:p:S")) != -1) {
 		switch (ch) {
 		case 'b':
 			bindir = optarg;
@@ -675,6 +698,9 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			project = optarg;
+			break;
+		case 'S':
+			seccomp_report = 1;
 			break;
 		default:
 			goto usage;
@@ -706,7 +732,7 @@ main(int argc, char *argv[])
 	return (rc);
 
  usage:
-	fprintf(stderr, "usage: driver -b bindir -d dir -i imagedir "
+	fprintf(stderr, "usage: driver [-S] -b bindir -d dir -i imagedir "
 	    "[-p project] command ...\n");
 	return (2);
 }

@@ -1,0 +1,160 @@
+#! /usr/bin/env atf-sh
+#
+# castra image end to end: castra, a private castrad and its castra-imgd,
+# and httpd.py on 127.0.0.1.  Every path is under the case's directory.
+
+wait_for()
+{
+	i=0
+	while ! eval "$1"; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+setup()
+{
+	bindir=$(atf_config_get bindir)
+	srcdir=$(atf_config_get srcdir)
+	mkdir -p www home proj
+	python3 "$srcdir/regress/imgd/httpd.py" "$(pwd)/www" \
+	    "$(pwd)/http.log" "$(pwd)/port" 2>httpd.err &
+	echo $! >httpd.pid
+	wait_for '[ -s port ]' || atf_fail "httpd.py did not start"
+	base="http://127.0.0.1:$(cat port)"
+	export CASTRA_HOME="$(pwd)/home"
+	castra="$bindir/castra -c proj/castra.conf"
+	CASTRA_IMGD_STALL_TIMEOUT=1 CASTRA_IMGD_RETRIES=1 \
+	    "$bindir/castrad" -d -H "$CASTRA_HOME" >castrad.out \
+	    2>castrad.err &
+	echo $! >castrad.started
+	wait_for '[ -S home/castrad.sock ]' ||
+	    atf_fail "castrad did not start: $(cat castrad.err)"
+	head -c 1000000 /dev/urandom >www/disk.img
+	head -c 100000 /dev/urandom >www/kernel.img
+	disk=$(sha256sum <www/disk.img | cut -d ' ' -f 1)
+	kernel=$(sha256sum <www/kernel.img | cut -d ' ' -f 1)
+}
+
+# A project whose image comes from url $1 with sha256 $2.
+project()
+{
+	cat >proj/castra.conf <<EOF2
+project "imgtest"
+image "base" {
+	url "$1"
+	sha256 "$2"
+	kernel { url "file://$(pwd)/www/kernel.img" }
+}
+vm "v" { image "base" }
+EOF2
+}
+
+
+teardown()
+{
+	if [ -f castrad.started ]; then
+		pid=$(cat castrad.started)
+		kill -TERM "$pid" 2>/dev/null
+		wait_for '! kill -0 $pid 2>/dev/null' ||
+		    kill -KILL "$pid" 2>/dev/null
+	fi
+	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
+	return 0
+}
+
+atf_test_case pull_list_rm cleanup
+pull_list_rm_head()
+{
+	atf_set descr "castra image pull, list, rm and prune through castrad"
+	atf_set timeout 60
+}
+pull_list_rm_body()
+{
+	setup
+	project "$base/ok/disk.img" $disk
+	atf_check -o match:"^image $(echo $disk | cut -c 1-12) ready\$" \
+	    -o match:"^image $(echo $kernel | cut -c 1-12) ready\$" \
+	    -e ignore $castra image pull
+	atf_check -o ignore -e ignore $castra image pull base
+	atf_check -o inline:"1\n" grep -c "^GET /ok/disk.img " http.log
+	short=$(echo $disk | cut -c 1-12)
+	atf_check -o match:"^$short  .*  raw .* $base/ok/disk.img\$" \
+	    -o match:"^$(echo $kernel | cut -c 1-12)  .*  local\$" \
+	    $castra image list
+	atf_check -o inline:"removed 1 image, 100000 bytes\n" \
+	    $castra image rm $(echo $kernel | cut -c 1-10)
+	atf_check -s exit:66 -e match:"no such image in the cache" \
+	    $castra image rm $kernel
+	atf_check -o inline:"removed 0 images, 0 bytes\n" \
+	    $castra image prune --age 1
+	atf_check -o inline:"removed 1 image, 1000000 bytes\n" \
+	    $castra image prune
+	atf_check -o inline:"" $castra image list
+	atf_check -s exit:65 -e match:"no image of that name" \
+	    $castra image pull nosuch
+}
+pull_list_rm_cleanup()
+{
+	teardown
+}
+
+atf_test_case import cleanup
+import_head()
+{
+	atf_set descr "castra image import passes the file as a descriptor"
+	atf_set timeout 60
+}
+import_body()
+{
+	setup
+	chmod 600 www/disk.img
+	atf_check -o inline:"image $(echo $disk | cut -c 1-12) ready\n$disk\n" \
+	    $castra image import www/disk.img
+	atf_check -o inline:"$disk\n" sh -c \
+	    "sha256sum <home/images/sha256/$disk | cut -d ' ' -f 1"
+	atf_check -s exit:66 -e match:"nosuch: No such file" \
+	    $castra image import nosuch
+}
+import_cleanup()
+{
+	teardown
+}
+
+atf_test_case failures cleanup
+failures_head()
+{
+	atf_set descr "wrong bytes and a stalled server reach castra's user"
+	atf_set timeout 60
+}
+failures_body()
+{
+	setup
+	wrong=$(python3 -c "import sys,hashlib; \
+d=open('www/disk.img','rb').read(); \
+print(hashlib.sha256(bytes([d[0]^0xff])+d[1:]).hexdigest())")
+	project "$base/wrong/disk.img" $disk
+	atf_check -s exit:69 -o ignore \
+	    -e match:"$base/wrong/disk.img: sha256 mismatch: expected $disk" \
+	    -e match:"got $wrong" \
+	    $castra image pull
+	# castrad passed CASTRA_IMGD_STALL_TIMEOUT=1 down to imgd.
+	project "$base/stall/disk.img" $disk
+	atf_check -s exit:69 -o ignore \
+	    -e match:"$base/stall/disk.img: stalled: no data for 1 seconds" \
+	    $castra image pull
+	atf_check -o inline:"" find home/images/sha256 -type f
+}
+failures_cleanup()
+{
+	teardown
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case pull_list_rm
+	atf_add_test_case import
+	atf_add_test_case failures
+}
