@@ -106,7 +106,7 @@ time_imgd(const char *path)
 	memset(&v, 0, sizeof(v));
 	if (verify_init(&v, 0) == -1)
 		errx(1, "verify_init: out of memory");
-	if (hashjob_start(fd, -1, &v, hashed, NULL) == NULL)
+	if (hashjob_start(fd, -1, &v, NULL, hashed, NULL) == NULL)
 		err(1, "hashjob_start");
 	event_dispatch();
 	verify_free(&v);

@@ -116,7 +116,7 @@ struct project {
 	struct logfile		 pj_buslog;
 	struct bvms		 pj_vms;
 	int			 pj_nvms;
-	TAILQ_HEAD(, session)	 pj_sessions;
+	TAILQ_HEAD(sessions, session) pj_sessions;
 };
 TAILQ_HEAD(projects, project);
 

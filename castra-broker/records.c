@@ -392,9 +392,13 @@ records_publish(struct project *pj, const char *from, const char *target,
 	char	 path[128];
 
 	records_append(pj, &pj->pj_buslog, line, len);
-	snprintf(path, sizeof(path), "logs/bus/%s.log", from);
-	records_append_path(pj, path, line, len);
-	if (target != NULL && strcmp(target, from) != 0) {
+	/* A VM named "bus" shares the name of the shared log: it is there. */
+	if (strcmp(from, "bus") != 0) {
+		snprintf(path, sizeof(path), "logs/bus/%s.log", from);
+		records_append_path(pj, path, line, len);
+	}
+	if (target != NULL && strcmp(target, from) != 0 &&
+	    strcmp(target, "bus") != 0) {
 		snprintf(path, sizeof(path), "logs/bus/%s.log", target);
 		records_append_path(pj, path, line, len);
 	}

@@ -230,6 +230,34 @@ job_find(const struct ctl_artifact *art)
 	return (NULL);
 }
 
+/*
+ * A request that joins a job brings its own mirrors: those the job does
+ * not know yet are tried after the job's own, and its digests, if the
+ * job lacks one, are checked too.
+ */
+static void
+job_merge(struct job *j, const struct ctl_artifact *art)
+{
+	struct ctl_artifact	*ja = &j->j_art;
+	uint32_t		 i, k;
+
+	for (i = 0; i < art->ca_nurls && ja->ca_nurls < CONFIG_URLS_MAX;
+	    i++) {
+		for (k = 0; k < ja->ca_nurls; k++)
+			if (strcmp(ja->ca_urls[k], art->ca_urls[i]) == 0)
+				break;
+		if (k == ja->ca_nurls)
+			strlcpy(ja->ca_urls[ja->ca_nurls++], art->ca_urls[i],
+			    sizeof(ja->ca_urls[0]));
+	}
+	if (ja->ca_sha256[0] == '\0')
+		strlcpy(ja->ca_sha256, art->ca_sha256, sizeof(ja->ca_sha256));
+	if (ja->ca_sha512[0] == '\0')
+		strlcpy(ja->ca_sha512, art->ca_sha512, sizeof(ja->ca_sha512));
+	if (ja->ca_size == 0)
+		ja->ca_size = art->ca_size;
+}
+
 /* Which digest of the bytes does not match the artifact, if any. */
 static int
 job_mismatch(const struct ctl_artifact *art, struct verify *v,
@@ -348,7 +376,7 @@ job_lookup(struct job *j)
 		return;
 	}
 	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
-	    job_verified, j)) == NULL)
+	    NULL, job_verified, j)) == NULL)
 		job_fail(j, "images/sha256/%s: %s", j->j_sha256,
 		    strerror(errno));
 }
@@ -403,7 +431,7 @@ job_download(struct job *j)
 		return;
 	}
 	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
-	    job_resumed, j)) == NULL)
+	    NULL, job_resumed, j)) == NULL)
 		job_fail(j, "images/partial/%s: %s", j->j_key,
 		    strerror(errno));
 }
@@ -573,9 +601,16 @@ job_imported(void *arg, int error, struct verify *v)
 		job_fail(j, "images/sha256/%s: %s", sha256, strerror(errno));
 		return;
 	}
+	job_progress(j, IMGD_LOCAL_URL, 1);
 	log_info("imported %s, %llu bytes", sha256,
 	    (unsigned long long)v->v_len);
 	job_ready(j, sha256, v->v_len, 1);
+}
+
+static void
+job_import_step(void *arg, struct verify *v)
+{
+	job_progress(arg, IMGD_LOCAL_URL, 0);
 }
 
 static void
@@ -602,7 +637,7 @@ job_import(struct job *j, int fd)
 		return;
 	}
 	if ((j->j_hash = hashjob_start(fd, j->j_fd, &j->j_verify,
-	    job_imported, j)) == NULL)
+	    job_import_step, job_imported, j)) == NULL)
 		job_fail(j, "local image: %s", strerror(errno));
 }
 
@@ -664,6 +699,7 @@ imgd_fetch_request(struct imsg *imsg)
 	}
 	if (fd == -1 && (j = job_find(&ir.ir_artifact)) != NULL) {
 		log_debug("%s: request %u joins a job", __func__, ir.ir_id);
+		job_merge(j, &ir.ir_artifact);
 		if (job_wait(j, ir.ir_id) == -1)
 			imgd_fail(ir.ir_id, "out of memory");
 		return (0);
@@ -719,6 +755,43 @@ imgd_hold(struct imsg *imsg, int delta)
 	return (0);
 }
 
+/*
+ * Partial files that no job is writing: kept for resuming, but not
+ * forever.  Those older than age go (all of them when age is 0).
+ */
+static void
+imgd_prune_partial(uint64_t age, uint64_t *bytes)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	struct job	*j;
+	DIR		*dir;
+	time_t		 now = time(NULL);
+	int		 fd;
+
+	if ((fd = openat(imgd_dirfd, IMGD_PARTIAL_DIR, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		TAILQ_FOREACH(j, &jobs, j_entry)
+			if (strcmp(j->j_key, de->d_name) == 0)
+				break;
+		if (j != NULL || (age > 0 && now - st.st_mtime < (time_t)age))
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			*bytes += st.st_size;
+	}
+	closedir(dir);
+}
+
 static int
 imgd_remove(struct imsg *imsg)
 {
@@ -738,6 +811,8 @@ imgd_remove(struct imsg *imsg)
 		    &rd.id_bytes, &rd.id_held) == -1)
 			snprintf(rd.id_message, sizeof(rd.id_message),
 			    "images/sha256: %s", strerror(errno));
+		if (im.im_size == 0)
+			imgd_prune_partial(im.im_age, &rd.id_bytes);
 	} else if (cache_remove(im.im_sha256, &rd.id_bytes) == -1) {
 		if (errno == EBUSY)
 			rd.id_held = 1;

@@ -24,6 +24,7 @@
 #define IMGD_RETRIES		3	/* attempts per mirror */
 #define IMGD_BACKOFF_MS		1000	/* before the first retry */
 #define IMGD_PROGRESS_MS	200	/* between progress events */
+#define IMGD_LOCAL_URL		"local image"	/* progress of an import */
 
 struct imgd_conf {
 	uint32_t	 ic_connect_timeout;
@@ -52,14 +53,15 @@ struct verify {
 
 struct hashjob;
 typedef void	 hashjob_cb(void *, int, struct verify *);
+typedef void	 hashjob_step_cb(void *, struct verify *);
 
 int		 verify_init(struct verify *, int);
 void		 verify_free(struct verify *);
 void		 verify_update(struct verify *, const void *, size_t);
 void		 verify_end(struct verify *, char *, char *);
 int		 verify_fd(int, struct verify *);
-struct hashjob	*hashjob_start(int, int, struct verify *, hashjob_cb *,
-		    void *);
+struct hashjob	*hashjob_start(int, int, struct verify *, hashjob_step_cb *,
+		    hashjob_cb *, void *);
 void		 hashjob_cancel(struct hashjob *);
 
 /* cache.c: the store on disk */

@@ -24,6 +24,7 @@ struct hashjob {
 	int		 hj_in;
 	int		 hj_out;	/* -1: hash only */
 	struct verify	*hj_verify;
+	hashjob_step_cb	*hj_step;	/* after each slice, or NULL */
 	hashjob_cb	*hj_cb;
 	void		*hj_arg;
 	struct event	 hj_ev;
@@ -147,11 +148,13 @@ hashjob_write(int fd, const unsigned char *buf, size_t len)
 
 /*
  * Read in from where it stands to its end, hashing every byte and, if
- * out is not -1, copying it there.  cb(arg, 0 or errno, verify) runs
- * once at the end; the descriptors stay the caller's.
+ * out is not -1, copying it there.  step(arg, verify), if not NULL,
+ * runs after each slice; cb(arg, 0 or errno, verify) runs once at the
+ * end.  The descriptors stay the caller's.
  */
 struct hashjob *
-hashjob_start(int in, int out, struct verify *v, hashjob_cb *cb, void *arg)
+hashjob_start(int in, int out, struct verify *v, hashjob_step_cb *step,
+    hashjob_cb *cb, void *arg)
 {
 	struct hashjob	*hj;
 	struct timeval	 tv = { 0, 0 };
@@ -165,6 +168,7 @@ hashjob_start(int in, int out, struct verify *v, hashjob_cb *cb, void *arg)
 	hj->hj_in = in;
 	hj->hj_out = out;
 	hj->hj_verify = v;
+	hj->hj_step = step;
 	hj->hj_cb = cb;
 	hj->hj_arg = arg;
 	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -220,5 +224,7 @@ hashjob_step(int fd, short event, void *arg)
 			return;
 		}
 	}
+	if (hj->hj_step != NULL)
+		hj->hj_step(hj->hj_arg, hj->hj_verify);
 	evtimer_add(&hj->hj_ev, &tv);
 }

@@ -771,7 +771,8 @@ static const int vmm_syscalls[] = {
 	SCMP_SYS(pidfd_open), SCMP_SYS(pidfd_send_signal),
 	/* QMP, and QEMU's user networking, host forwards and sockets */
 	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind),
-	SCMP_SYS(listen), SCMP_SYS(accept4), SCMP_SYS(setsockopt),
+	SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+	SCMP_SYS(setsockopt),
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(shutdown),
 	/*

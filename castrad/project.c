@@ -149,15 +149,17 @@ project_write_broker(struct project *pr)
 {
 	struct proc	*p = proc_byid(PROC_BROKER);
 	json_t		*o;
-	int		 listening;
 
-	listening = pr->pr_listenfd != -1 && p != NULL && p->p_alive;
-	o = json_pack("{s:i, s:I, s:i, s:s}",
-	    "pid", listening ? (int)p->p_pid : 0,
-	    "start_time", listening ?
-	    (json_int_t)proc_starttime(p->p_pid) : (json_int_t)0,
-	    "port", (int)pr->pr_conf.cp_broker_port,
-	    "state", listening ? "listening" : "stopped");
+	if (pr->pr_listenfd != -1 && p != NULL && p->p_alive)
+		o = json_pack("{s:i, s:I, s:i, s:s}",
+		    "pid", (int)p->p_pid,
+		    "start_time", (json_int_t)proc_starttime(p->p_pid),
+		    "port", (int)pr->pr_conf.cp_broker_port,
+		    "state", "listening");
+	else
+		o = json_pack("{s:i, s:s}",
+		    "port", (int)pr->pr_conf.cp_broker_port,
+		    "state", "stopped");
 	if (o == NULL || state_write_json(pr->pr_rootfd, "broker.json", o,
 	    0644) == -1)
 		log_warn("%s: broker.json", pr->pr_conf.cp_id);
@@ -612,8 +614,7 @@ vm_stop(struct project *pr, struct vmstate *vs)
 	stop.vs_wait_sigkill = pr->pr_conf.cp_wait_sigkill;
 	vs->vs_state = VM_STOPPING;
 	control_event(pr->pr_client, CASTRA_EV_SHUTDOWN_REQUESTED,
-	    vs->vs_conf.cv_name, 0, 0, 0, "stopping %s",
-	    vs->vs_conf.cv_name);
+	    vs->vs_conf.cv_name, 0, 0, 0, "stopping");
 	if (proc_compose(PROC_VMM, IMSG_VMM_STOP_REQUEST, 0, -1, &stop,
 	    sizeof(stop)) == -1)
 		log_warnx("%s: castra-vmm is not running", stop.vs_name);

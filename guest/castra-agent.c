@@ -5,7 +5,7 @@
  *
  * One poll(2) loop, no threads.  At most two connections exist: the
  * live bus session and, while it is being replaced, the next one.
- * Every REHELLO_MS a new connection says hello again, so that the
+ * Every 15 seconds (-r) a new connection says hello again, so that the
  * broker's newest handshake stays young; once it is granted it becomes
  * the session and the old one is closed.
  */
@@ -41,6 +41,7 @@
 #define HANDSHAKE_MS	5000		/* the broker's own deadline */
 #define HEARTBEAT_MS	10000
 #define REHELLO_MS	15000		/* reachability lasts 45 s */
+#define REHELLO_MAX	40		/* seconds, for -r */
 #define SILENCE_MS	35000		/* no ack for three heartbeats */
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
@@ -73,6 +74,7 @@ struct agent {
 	int64_t			 a_dial;	/* when to say hello next */
 	int64_t			 a_backoff;
 	int64_t			 a_heartbeat;
+	int64_t			 a_rehello;	/* ms between hellos */
 	int			 a_failing;	/* failures since a grant */
 	int			 a_granted;
 	int			 a_debug;
@@ -408,8 +410,7 @@ agent_granted(struct agent *a, struct conn *c)
 		agent_log("vm:%s: hello granted, session %s, %lld.%02ld s "
 		    "after boot", a->a_cf.ac_name, c->c_session,
 		    (long long)ts.tv_sec, ts.tv_nsec / 10000000);
-	}
-	else
+	} else
 		agent_debug(a, "session %s", c->c_session);
 
 	if (a->a_cur->c_state != CONN_CLOSED)
@@ -422,7 +423,7 @@ agent_granted(struct agent *a, struct conn *c)
 	a->a_failing = 0;
 	a->a_backoff = BACKOFF_MIN_MS;
 	a->a_heartbeat = agent_now() + HEARTBEAT_MS;
-	a->a_dial = agent_now() + REHELLO_MS;
+	a->a_dial = agent_now() + a->a_rehello;
 	if (a->a_once)
 		exit(0);
 }
@@ -695,7 +696,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: castra-agent [-d1P] [-H address] [-n name] "
-	    "[-p port] [-t token]\n");
+	    "[-p port] [-r seconds] [-t token]\n");
 	exit(1);
 }
 
@@ -704,10 +705,13 @@ main(int argc, char *argv[])
 {
 	static struct agent	 a;
 	struct agent_config	 flags;
+	char			*ep;
+	long			 n;
 	int			 ch, i;
 
 	memset(&flags, 0, sizeof(flags));
-	while ((ch = getopt(argc, argv, "d1H:n:Pp:t:")) != -1) {
+	a.a_rehello = REHELLO_MS;
+	while ((ch = getopt(argc, argv, "d1H:n:Pp:r:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			a.a_debug = 1;
@@ -732,6 +736,13 @@ main(int argc, char *argv[])
 		case 'p':
 			if (agent_parse_port(optarg, &flags.ac_port) == -1)
 				usage();
+			break;
+		case 'r':
+			n = strtol(optarg, &ep, 10);
+			if (*optarg == '\0' || *ep != '\0' || n < 1 ||
+			    n > REHELLO_MAX)
+				usage();
+			a.a_rehello = n * 1000;
 			break;
 		case 't':
 			if (!agent_valid_token(optarg))

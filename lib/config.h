@@ -147,8 +147,9 @@ struct instance {
  * "name=value" macros that win over the file's own.  On failure it
  * returns NULL with errno set: EINVAL when the file has errors, which
  * *errp then lists as "file:line: message\n" lines (malloc'd, for the
- * caller to free); ENOMEM; any other errno when the file could not be
- * found or read, *errp saying which.  On success *errp is NULL.
+ * caller to free; a bad -D has no file or line); ENOMEM; any other
+ * errno when the file could not be found or read, *errp saying which.
+ * On success *errp is NULL.
  * config_parse_buffer(name, buf, len, defines, errp) parses bytes in
  * memory that messages call name; such a configuration may not include
  * files.

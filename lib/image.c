@@ -496,16 +496,22 @@ static void
 image_plain(struct castra_progress *cp, uint64_t done, uint64_t total,
     double rate)
 {
-	char	 d[16], t[16], r[16];
+	char	 d[16], t[16], r[24];
 
 	image_bytes(done, d, sizeof(d));
 	image_bytes(total, t, sizeof(t));
-	image_bytes((uint64_t)rate, r, sizeof(r));
+	/* No rate before there are two points to take it from. */
+	r[0] = '\0';
+	if (rate > 0) {
+		strlcpy(r, ", ", sizeof(r));
+		image_bytes((uint64_t)rate, r + 2, sizeof(r) - 2);
+		strlcat(r, "/s", sizeof(r));
+	}
 	if (total > 0)
-		dprintf(cp->cp_fd, "%s: %s of %s (%d%%), %s/s\n", cp->cp_url,
+		dprintf(cp->cp_fd, "%s: %s of %s (%d%%)%s\n", cp->cp_url,
 		    d, t, (int)(done * 100 / total), r);
 	else
-		dprintf(cp->cp_fd, "%s: %s, %s/s\n", cp->cp_url, d, r);
+		dprintf(cp->cp_fd, "%s: %s%s\n", cp->cp_url, d, r);
 }
 
 /* Show a CASTRA_EV_IMAGE_PROGRESS event; others are ignored. */

@@ -1027,7 +1027,7 @@ include_file(int line, char *name)
 		    "read from memory", name);
 		goto done;
 	}
-	if (depth >= PARSE_INCLUDE_DEPTH) {
+	if (depth > PARSE_INCLUDE_DEPTH) {
 		perr(line, "include \"%s\": nested too deeply", name);
 		goto done;
 	}

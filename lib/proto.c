@@ -15,7 +15,13 @@
 #include "imsg.h"
 #include "proto.h"
 
+/*
+ * Text shown to a person is cut at its end; a name, an id, a token or
+ * an address that fills its field has no end and is refused, since a
+ * shortened name is another name.
+ */
 #define TERMINATE(s)	((s)[sizeof(s) - 1] = '\0')
+#define TERMINATED(s)	(memchr((s), '\0', sizeof(s)) != NULL)
 
 static int
 refuse(void)
@@ -68,10 +74,10 @@ proto_read_project(struct imsg *imsg, struct ctl_project *cp)
 
 	if (imsg_get_data(imsg, cp, sizeof(*cp)) == -1)
 		return (-1);
-	TERMINATE(cp->cp_id);
-	TERMINATE(cp->cp_name);
 	TERMINATE(cp->cp_config);
-	TERMINATE(cp->cp_token);
+	if (!TERMINATED(cp->cp_id) || !TERMINATED(cp->cp_name) ||
+	    !TERMINATED(cp->cp_token))
+		return (refuse());
 	/* The id names a directory: lower case, digits and dashes. */
 	if (cp->cp_id[0] == '\0')
 		return (refuse());
@@ -97,13 +103,14 @@ artifact_valid(struct ctl_artifact *ca)
 	if (ca->ca_nurls > CONFIG_URLS_MAX)
 		return (0);
 	for (i = 0; i < CONFIG_URLS_MAX; i++)
-		TERMINATE(ca->ca_urls[i]);
+		if (!TERMINATED(ca->ca_urls[i]))
+			return (0);
 	for (i = 0; i < ca->ca_nurls; i++)
 		if (strncmp(ca->ca_urls[i], "http://", 7) != 0 &&
 		    strncmp(ca->ca_urls[i], "https://", 8) != 0)
 			return (0);
-	TERMINATE(ca->ca_sha256);
-	TERMINATE(ca->ca_sha512);
+	if (!TERMINATED(ca->ca_sha256) || !TERMINATED(ca->ca_sha512))
+		return (0);
 	return (hex_valid(ca->ca_sha256, SHA256_HEX_LEN) &&
 	    hex_valid(ca->ca_sha512, SHA512_HEX_LEN));
 }
@@ -113,8 +120,8 @@ proto_read_image(struct imsg *imsg, struct ctl_image *ci)
 {
 	if (imsg_get_data(imsg, ci, sizeof(*ci)) == -1)
 		return (-1);
-	TERMINATE(ci->ci_name);
-	if (ci->ci_name[0] == '\0' || ci->ci_role > CTL_IMAGE_INITRD ||
+	if (!TERMINATED(ci->ci_name) || !proto_name_valid(ci->ci_name) ||
+	    ci->ci_role > CTL_IMAGE_INITRD ||
 	    !artifact_valid(&ci->ci_artifact))
 		return (refuse());
 	return (0);
@@ -125,7 +132,8 @@ forward_valid(struct ctl_forward *cf)
 {
 	struct in_addr	 addr;
 
-	TERMINATE(cf->cf_bind);
+	if (!TERMINATED(cf->cf_bind))
+		return (0);
 	return (cf->cf_proto <= FORWARD_UDP && cf->cf_host != 0 &&
 	    cf->cf_guest != 0 && inet_pton(AF_INET, cf->cf_bind, &addr) == 1);
 }
@@ -137,24 +145,24 @@ proto_read_vm(struct imsg *imsg, struct ctl_vm *cv)
 
 	if (imsg_get_data(imsg, cv, sizeof(*cv)) == -1)
 		return (-1);
-	TERMINATE(cv->cv_name);
-	TERMINATE(cv->cv_image);
-	TERMINATE(cv->cv_cmdline);
-	if (!proto_name_valid(cv->cv_name) || cv->cv_image[0] == '\0' ||
+	if (!TERMINATED(cv->cv_name) || !TERMINATED(cv->cv_image) ||
+	    !TERMINATED(cv->cv_cmdline))
+		return (refuse());
+	/* "host" is the broker's name for host sessions, never a VM's. */
+	if (!proto_name_valid(cv->cv_name) ||
+	    strcmp(cv->cv_name, CONFIG_RESERVED_VM) == 0 ||
+	    !proto_name_valid(cv->cv_image) ||
 	    cv->cv_cpus < 1 || cv->cv_cpus > 64 ||
 	    cv->cv_memory_mib < 16 || cv->cv_memory_mib > 1024 * 1024 ||
 	    cv->cv_nforwards > CONFIG_FORWARDS_MAX ||
 	    cv->cv_ndepends > CONFIG_DEPENDS_MAX)
 		return (refuse());
-	/* The command line reaches QEMU as one argument: no commas. */
-	if (strchr(cv->cv_cmdline, ',') != NULL)
-		return (refuse());
 	for (i = 0; i < cv->cv_nforwards; i++)
 		if (!forward_valid(&cv->cv_forwards[i]))
 			return (refuse());
 	for (i = 0; i < cv->cv_ndepends; i++) {
-		TERMINATE(cv->cv_depends[i]);
-		if (!proto_name_valid(cv->cv_depends[i]))
+		if (!TERMINATED(cv->cv_depends[i]) ||
+		    !proto_name_valid(cv->cv_depends[i]))
 			return (refuse());
 	}
 	return (0);
@@ -165,8 +173,8 @@ proto_read_request(struct imsg *imsg, struct ctl_request *cr)
 {
 	if (imsg_get_data(imsg, cr, sizeof(*cr)) == -1)
 		return (-1);
-	TERMINATE(cr->cr_project);
-	if (cr->cr_wait_graceful > 3600 || cr->cr_wait_sigterm > 3600 ||
+	if (!TERMINATED(cr->cr_project) ||
+	    cr->cr_wait_graceful > 3600 || cr->cr_wait_sigterm > 3600 ||
 	    cr->cr_wait_sigkill > 3600)
 		return (refuse());
 	return (0);
@@ -196,9 +204,9 @@ proto_read_broker_vm(struct imsg *imsg, struct broker_vm *bv)
 {
 	if (imsg_get_data(imsg, bv, sizeof(*bv)) == -1)
 		return (-1);
-	TERMINATE(bv->bv_project);
-	TERMINATE(bv->bv_name);
-	TERMINATE(bv->bv_token);
+	if (!TERMINATED(bv->bv_project) || !TERMINATED(bv->bv_name) ||
+	    !TERMINATED(bv->bv_token))
+		return (refuse());
 	return (0);
 }
 
@@ -207,9 +215,9 @@ proto_read_vmm_vm(struct imsg *imsg, struct vmm_vm *vv)
 {
 	if (imsg_get_data(imsg, vv, sizeof(*vv)) == -1)
 		return (-1);
-	TERMINATE(vv->vv_project);
-	TERMINATE(vv->vv_name);
-	TERMINATE(vv->vv_accel);
+	if (!TERMINATED(vv->vv_project) || !TERMINATED(vv->vv_name) ||
+	    !TERMINATED(vv->vv_accel))
+		return (refuse());
 	return (0);
 }
 
@@ -218,9 +226,9 @@ proto_read_vmm_stop_event(struct imsg *imsg, struct vmm_stop_event *se)
 {
 	if (imsg_get_data(imsg, se, sizeof(*se)) == -1)
 		return (-1);
-	TERMINATE(se->se_project);
-	TERMINATE(se->se_name);
 	TERMINATE(se->se_text);
+	if (!TERMINATED(se->se_project) || !TERMINATED(se->se_name))
+		return (refuse());
 	return (0);
 }
 
@@ -229,8 +237,8 @@ proto_read_vmm_fail(struct imsg *imsg, struct vmm_fail *vf)
 {
 	if (imsg_get_data(imsg, vf, sizeof(*vf)) == -1)
 		return (-1);
-	TERMINATE(vf->vf_project);
-	TERMINATE(vf->vf_name);
 	TERMINATE(vf->vf_message);
+	if (!TERMINATED(vf->vf_project) || !TERMINATED(vf->vf_name))
+		return (refuse());
 	return (0);
 }

@@ -278,7 +278,8 @@ upload_make(struct castra *c, struct upload *up, const char *override,
 	if ((up->up_vms = calloc(ninsts + 1, sizeof(*up->up_vms))) == NULL)
 		goto fail;
 	for (i = 0; i < ninsts; i++) {
-		strlcpy(image, "-", sizeof(image));
+		/* down names no image: the VM's name stands in. */
+		strlcpy(image, insts[i].in_name, sizeof(image));
 		if (with_images && upload_image(up, cf, &insts[i], override,
 		    image, sizeof(image), ce) == -1)
 			goto fail;

@@ -8,10 +8,12 @@ REGRESS_SH =
 
 include $(sort $(wildcard regress/*/module.mk))
 
+# Every atf-c program links regress/atf_lsan.c, which keeps
+# LeakSanitizer quiet about libatf-c's own lists in SANITIZE builds.
 define regress_c_rule
 REGRESS_PROGS += $(B)/regress/$(1)
 $(B)/regress/$(1): $$(patsubst %.c,$(B)/%.o,$$($(1)_SRCS)) \
-    $(B)/libcastra.a
+    $(B)/regress/atf_lsan.o $(B)/libcastra.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(B)/libcastra.a \
 	    -latf-c $$(LDLIBS)

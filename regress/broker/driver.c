@@ -4,13 +4,13 @@
  * and hand it the project, the listener and VMs.
  *
  * usage: driver -b broker -d dir [-H hello_s] [-T heartbeat_s]
- *	      [-k token] [-n nofile] [-p port] [-s stateroot] [-v]
+ *	      [-k token] [-n nofile] [-p port] [-q] [-s stateroot] [-v]
  *
  * The state root is dir/state unless -s names one; the port is any
  * free one unless -p names it.
  *
  * It prints "port <n>", then "handshake <vm> <ms>" for every handshake
- * event the broker sends, and reads commands on stdin:
+ * event the broker sends (unless -q), and reads commands on stdin:
  *	vm <name> <token>	register a VM
  *	forget <name>		forget it
  *	project			send the project again (a new fd)
@@ -47,6 +47,7 @@
 static struct imsgbuf	 ibuf;
 static struct broker_project bp;
 static char		 statedir[1024];
+static int		 quiet;
 
 static void
 driver_mkdirs(const char *dir, const char *root)
@@ -199,9 +200,11 @@ driver_events(void)
 		    imsg_get_data(&imsg, &bv, sizeof(bv)) == -1)
 			errx(1, "unexpected message %u", imsg_get_type(&imsg));
 		bv.bv_name[sizeof(bv.bv_name) - 1] = '\0';
-		printf("handshake %s %lld\n", bv.bv_name,
-		    (long long)bv.bv_timestamp);
-		fflush(stdout);
+		if (!quiet) {
+			printf("handshake %s %lld\n", bv.bv_name,
+			    (long long)bv.bv_timestamp);
+			fflush(stdout);
+		}
 		imsg_free(&imsg);
 	}
 	if (n == -1)
@@ -221,7 +224,7 @@ main(int argc, char *argv[])
 
 	memset(&bp, 0, sizeof(bp));
 	strlcpy(bp.bp_id, DRIVER_PROJECT, sizeof(bp.bp_id));
-	while ((ch = getopt(argc, argv, "b:d:H:k:n:p:s:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:H:k:n:p:qs:T:v")) != -1) {
 		switch (ch) {
 		case 'b':
 			broker = optarg;
@@ -247,6 +250,9 @@ main(int argc, char *argv[])
 			port = strtonum(optarg, 1, 65535, &errstr);
 			if (errstr != NULL)
 				errx(1, "-p %s: %s", optarg, errstr);
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 's':
 			root = optarg;
@@ -307,6 +313,6 @@ main(int argc, char *argv[])
  usage:
 	fprintf(stderr, "usage: driver -b broker -d dir [-H hello_s] "
 	    "[-T heartbeat_s] [-k token] [-n nofile] [-p port] "
-	    "[-s stateroot] [-v]\n");
+	    "[-q] [-s stateroot] [-v]\n");
 	return (1);
 }

@@ -465,13 +465,14 @@ ATF_TC(root_ids);
 ATF_TC_HEAD(root_ids, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "as root the child becomes _castra "
-	    "for good, with no_new_privs and a seccomp filter");
+	    "for good, not dumpable, with no_new_privs and seccomp");
 	atf_tc_set_md_var(tc, "require.user", "root");
 }
 ATF_TC_BODY(root_ids, tc)
 {
 	struct sandbox	 sb;
 	struct child	 c;
+	struct stat	 st;
 	char		 want[64], val[256];
 	uid_t		 uid;
 	gid_t		 gid;
@@ -496,6 +497,10 @@ ATF_TC_BODY(root_ids, tc)
 	ATF_CHECK_STREQ(val, want);
 	proc_status(c.c_pid, "NoNewPrivs", val, sizeof(val));
 	ATF_CHECK_STREQ(val, "1");
+	/* Not dumpable: its /proc files stay root's, not _castra's. */
+	snprintf(want, sizeof(want), "/proc/%d/mem", (int)c.c_pid);
+	ATF_REQUIRE(stat(want, &st) == 0);
+	ATF_CHECK_EQ(st.st_uid, 0);
 	proc_status(c.c_pid, "Seccomp", val, sizeof(val));
 #ifdef CASTRA_SANDBOX_RELAXED
 	ATF_CHECK_STREQ(val, "0");

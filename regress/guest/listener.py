@@ -4,8 +4,12 @@
 # record each hello line, grant it, and acknowledge the frames that
 # follow, recording each of them too.  Listens on 127.0.0.1 only.
 #
-# usage: listener.py DIR
+# usage: listener.py DIR [PORT [MODE]]
+#   MODE grant   (the default) grants every hello
+#        deny    answers "denied reason=unauthorized" and hangs up
+#        foreign greets like some other server and records what comes
 #   DIR/port     the port, written once listening
+#   DIR/conns    one line per connection accepted
 #   DIR/hellos   one hello line per connection, as received
 #   DIR/frames   one frame payload per line
 #   DIR/stop     the listener exits once this file exists
@@ -47,14 +51,19 @@ def read_exact(conn, n):
     return buf
 
 
-def serve(conn, n, d, lock):
+def serve(conn, n, d, mode, lock):
     try:
+        record(os.path.join(d, "conns"), b"%d" % n, lock)
         conn.settimeout(60)
-        conn.sendall(GREETING)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" if mode == "foreign"
+                     else GREETING)
         line = read_line(conn)
         if line is None:
             return
         record(os.path.join(d, "hellos"), line, lock)
+        if mode != "grant":
+            conn.sendall(b"denied reason=unauthorized\n")
+            return
         conn.sendall(b"ok session=test-%d\n" % n)
         while True:
             hdr = read_exact(conn, 4)
@@ -79,9 +88,12 @@ def serve(conn, n, d, lock):
 
 def main():
     d = sys.argv[1]
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    mode = sys.argv[3] if len(sys.argv) > 3 else "grant"
     lock = threading.Lock()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
     s.listen(16)
     s.settimeout(0.2)
     tmp = os.path.join(d, "port.tmp")
@@ -99,7 +111,7 @@ def main():
         except socket.timeout:
             continue
         n += 1
-        threading.Thread(target=serve, args=(conn, n, d, lock),
+        threading.Thread(target=serve, args=(conn, n, d, mode, lock),
                          daemon=True).start()
     s.close()
 

@@ -112,6 +112,7 @@ import_body()
 	setup
 	chmod 600 www/disk.img
 	atf_check -o inline:"image $(echo $disk | cut -c 1-12) ready\n$disk\n" \
+	    -e match:"^local image: 976.6 KiB of 976.6 KiB \(100%\)" \
 	    $castra image import www/disk.img
 	atf_check -o inline:"$disk\n" sh -c \
 	    "sha256sum <home/images/sha256/$disk | cut -d ' ' -f 1"

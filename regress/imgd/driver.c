@@ -9,7 +9,9 @@
  *	rm id sha256, prune id age size		removed id count bytes held msg
  *	wait					(all answers are in)
  *
- * End of input waits for every answer, then closes the channel.
+ * Requests are queued and sent together at the next wait (or the end
+ * of input), so that imgd reads them at once.  The end of input waits
+ * for every answer, then closes the channel.
  */
 
 #include <sys/types.h>
@@ -43,8 +45,7 @@ usage(void)
 static void
 send_msg(uint32_t type, int fd, const void *data, size_t len)
 {
-	if (imsg_compose(&ibuf, type, 0, 0, fd, data, len) == -1 ||
-	    imsgbuf_flush(&ibuf) == -1)
+	if (imsg_compose(&ibuf, type, 0, 0, fd, data, len) == -1)
 		err(1, "imsg to imgd");
 }
 
@@ -102,6 +103,8 @@ wait_all(void)
 	struct imsg	 imsg;
 	ssize_t		 n;
 
+	if (imsgbuf_flush(&ibuf) == -1)
+		err(1, "imsg to imgd");
 	while (outstanding > 0) {
 		while ((n = imsgbuf_get(&ibuf, &imsg)) == 1) {
 			handle(&imsg);
@@ -160,8 +163,8 @@ cmd_import(char **av, int ac)
 		    sizeof(ir.ir_artifact.ca_sha256));
 	if ((fd = open(av[2], O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", av[2]);
+	/* imsg closes fd once it is sent. */
 	send_msg(IMSG_IMG_FETCH_REQUEST, fd, &ir, sizeof(ir));
-	close(fd);
 	outstanding++;
 }
 

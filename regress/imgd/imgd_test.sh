@@ -84,6 +84,25 @@ fetch_then_cached_cleanup()
 	stop_httpd
 }
 
+atf_test_case hostname cleanup
+hostname_head()
+{
+	atf_set descr "a mirror named by host name resolves inside the sandbox"
+	atf_set timeout 60
+}
+hostname_body()
+{
+	start_httpd
+	make_file a.img 100
+	printf 'fetch 1 %s - 0 http://localhost:%s/ok/a.img\n' $sha $port |
+	    drive || atf_fail "driver: $(cat err)"
+	atf_check -o match:"^ready 1 $sha 1 $size\$" cat out
+}
+hostname_cleanup()
+{
+	stop_httpd
+}
+
 atf_test_case wrong_digest cleanup
 wrong_digest_head()
 {
@@ -203,8 +222,8 @@ stall_body()
 	make_file a.img 1000
 	printf 'fetch 1 %s - %s %s/stall/a.img\n' $sha $size "$base" |
 	    drive -s 1 -r 2 || atf_fail "driver: $(cat err)"
-	atf_check -o match:"^fail 1 $base/stall/a.img: stalled: no data for 1 s" \
-	    cat out
+	m="stalled: no data for 1 seconds"
+	atf_check -o match:"^fail 1 $base/stall/a.img: $m" cat out
 	atf_check -o inline:"2\n" grep -c "^GET /stall/a.img " http.log
 }
 stall_cleanup()
@@ -257,6 +276,15 @@ concurrent_body()
 	atf_check -o match:"^ready 1 $sha 1 $size\$" \
 	    -o match:"^ready 2 $sha 1 $size\$" cat out
 	atf_check -o inline:"1\n" grep -c "^GET /slow/a.img " http.log
+
+	# The second request's mirror serves both when the first's fails.
+	make_file b.img 500
+	printf 'fetch 1 %s - 0 %s/status/404/b.img\nfetch 2 %s - 0 %s\n' \
+	    $sha "$base" $sha "$base/slow/b.img" | drive ||
+	    atf_fail "driver: $(cat err)"
+	atf_check -o match:"^ready 1 $sha 1 $size\$" \
+	    -o match:"^ready 2 $sha 1 $size\$" cat out
+	atf_check -o inline:"1\n" grep -c "^GET /slow/b.img " http.log
 }
 concurrent_cleanup()
 {
@@ -330,9 +358,10 @@ import_body()
 {
 	mkdir -p home www
 	make_file local.img 1500
-	printf 'import 1 %s/www/local.img\n' "$(pwd)" | drive ||
+	printf 'import 1 %s/www/local.img\n' "$(pwd)" | drive -p ||
 	    atf_fail "driver: $(cat err)"
-	atf_check -o match:"^ready 1 $sha 1 $size\$" cat out
+	atf_check -o match:"^ready 1 $sha 1 $size\$" \
+	    -o match:"^progress 1 $size $size local image\$" cat out
 	atf_check -o inline:"$sha\n" sh -c \
 	    "sha256sum home/images/sha256/$sha | cut -d ' ' -f 1"
 	atf_check -o match:'"urls":\[\]' cat home/images/sha256/$sha.json
@@ -362,11 +391,15 @@ remove_prune_body()
 	a=$sha
 	make_file b.img 200
 	b=$sha
-	printf 'fetch 1 %s - 0 %s/ok/a.img\nfetch 2 %s - 0 %s/ok/b.img\nwait
-hold %s\nprune 3 0 0\nwait\nrm 4 %s\nwait\nrelease %s\nrm 5 %s\nrm 6 %s\n' \
-	    $a "$base" $b "$base" $a $a $a $a $a | drive ||
+	printf 'fetch 1 %s - 0 %s/ok/a.img\nfetch 2 %s - 0 %s/ok/b.img\n' \
+	    $a "$base" $b "$base" | drive || atf_fail "driver: $(cat err)"
+	# A download that nobody resumes goes with the images.
+	head -c 100 /dev/zero >home/images/partial/$(printf '%064d' 7)
+	printf 'hold %s\nprune 3 0 0\nwait\nrm 4 %s\nwait\nrelease %s
+rm 5 %s\nrm 6 %s\n' $a $a $a $a $a | drive ||
 	    atf_fail "driver: $(cat err)"
-	atf_check -o match:"^removed 3 1 204800 1 \$" \
+	atf_check -o inline:"" ls home/images/partial
+	atf_check -o match:"^removed 3 1 204900 1 \$" \
 	    -o match:"^removed 4 0 0 1 $a: a running VM uses it\$" \
 	    -o match:"^removed 5 1 102400 0 \$" \
 	    -o match:"^removed 6 0 0 0 $a: not in the cache\$" cat out
@@ -453,6 +486,7 @@ hostile_request_body()
 atf_init_test_cases()
 {
 	atf_add_test_case fetch_then_cached
+	atf_add_test_case hostname
 	atf_add_test_case wrong_digest
 	atf_add_test_case size_mismatch
 	atf_add_test_case resume

@@ -55,7 +55,7 @@ starttime()
 # A process of our own that stays alive; its pid in $bgpid.
 start_sleeper()
 {
-	sleep 300 &
+	sleep 300 </dev/null >/dev/null 2>&1 &
 	bgpid=$!
 	echo "$bgpid" >>sleepers
 }
@@ -87,7 +87,10 @@ handshake()
 }
 
 # python3 -c "$jq" 'expression over j' <file: one value of a JSON file
-jq='import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))'
+jq='import json,sys
+j = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(" ".join(map(str, v)) if isinstance(v, tuple) else v)'
 
 status_json()
 {

@@ -13,6 +13,7 @@ setup_project()
 	    atf_fail "the default image is not built: run make image"
 	export CASTRA_HOME="$PWD/home"
 	export PATH="$bindir:$PATH"
+	CASTRA="castra -c project/castra.conf"
 	port=$(free_port)
 	mkdir -p project
 	{
@@ -31,7 +32,14 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
 castra_in()
 {
-	(cd project && castra "$@")
+	$CASTRA "$@"
+}
+
+# Check that status_field $1 prints $2.
+check_status()
+{
+	got=$(status_field "$1")
+	[ "$got" = "$2" ] || atf_fail "$1 is $got, not $2"
 }
 
 # A field of `castra status --json`, by a Python expression on `s`.
@@ -58,6 +66,21 @@ wait_status()
 vm_record()
 {
 	python3 -c "import json; print(json.load(open('$1'))['$2'])"
+}
+
+# Has process $1 ended (a zombie counts as ended)?  Polls 5 s at most.
+wait_gone()
+{
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		case "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" in
+		Z|X|"") return 0 ;;
+		esac
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+	return 0
 }
 
 state_root()
@@ -91,24 +114,22 @@ vm "solo" {
 }
 EOF2
 	atf_check -o match:"solo: reachable" -o match:"is up" \
-	    castra_in up --wait
-	atf_check -o inline:"True\n" status_field "s['reachable']"
-	atf_check -o inline:"solo\n" status_field "s['last_handshake_vm']"
+	    $CASTRA up --wait
+	check_status "s['reachable']" "True"
+	check_status "s['last_handshake_vm']" "solo"
 	age=$(status_field "s['last_handshake_age_ms']")
 	[ "$age" -ge 0 ] && [ "$age" -le 45000 ] ||
 	    atf_fail "last_handshake_age_ms is $age"
-	atf_check -o inline:"running\n" status_field "s['vms'][0]['state']"
-	atf_check -o inline:"reachable\n" \
-	    status_field "s['vms'][0]['broker']"
-	atf_check -o inline:"listening\n" \
-	    status_field "s['broker']['state']"
+	check_status "s['vms'][0]['state']" "running"
+	check_status "s['vms'][0]['broker']" "reachable"
+	check_status "s['broker']['state']" "listening"
 	root=$(state_root)
 	[ -f "$root/overlays/solo.qcow2" ] || atf_fail "no overlay"
 
-	atf_check -o match:"solo: stopped" -o match:"is down" castra_in down
+	atf_check -o match:"solo: stopped" -o match:"is down" $CASTRA down
 	[ -f "$root/overlays/solo.qcow2" ] && atf_fail "the overlay is left"
-	atf_check -o inline:"stopped\n" status_field "s['vms'][0]['state']"
-	atf_check -o inline:"offline\n" status_field "s['vms'][0]['broker']"
+	check_status "s['vms'][0]['state']" "stopped"
+	check_status "s['vms'][0]['broker']" "offline"
 }
 up_wait_reachable_cleanup()
 {
@@ -128,13 +149,13 @@ vm "solo" {
 	image "castra-default"
 }
 EOF2
-	atf_check -o ignore castra_in up --wait
+	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
 	pid=$(vm_record "$root/vms/solo.json" pid)
-	atf_check -o match:"already up" castra_in up
+	atf_check -o match:"already up" $CASTRA up
 	[ "$(vm_record "$root/vms/solo.json" pid)" = "$pid" ] ||
 	    atf_fail "a second up replaced the VM"
-	atf_check -o ignore castra_in down
+	atf_check -o ignore $CASTRA down
 }
 up_twice_cleanup()
 {
@@ -158,7 +179,7 @@ EOF2
 	base=$(ls "$builddir/image/rootfs.qcow2")
 	before=$(sha256sum "$base" | cut -d' ' -f1)
 	for round in 1 2; do
-		atf_check -o ignore castra_in up --wait
+		atf_check -o ignore $CASTRA up --wait
 		root=$(state_root)
 		i=0
 		until grep -q '"boots":1' "$root/logs/bus/bus.log" 2>/dev/null
@@ -170,7 +191,7 @@ message with boots 1 in logs/bus/bus.log"
 		done
 		grep -q '"boots":2' "$root/logs/bus/bus.log" &&
 		    atf_fail "the guest saw the previous boot's disk"
-		atf_check -o ignore castra_in down
+		atf_check -o ignore $CASTRA down
 		rm -f "$root/logs/bus/bus.log"
 	done
 	[ "$(sha256sum "$base" | cut -d' ' -f1)" = "$before" ] ||
@@ -199,9 +220,9 @@ vm "solo" {
 	image "castra-default"
 }
 EOF2
-	atf_check -o ignore castra_in up --wait
+	atf_check -o ignore $CASTRA up --wait
 	atf_check -o match:"solo: powered off" -o not-match:"SIGTERM" \
-	    -o not-match:"SIGKILL" -o match:"discarded" castra_in down
+	    -o not-match:"SIGKILL" -o match:"discarded" $CASTRA down
 }
 down_cooperative_cleanup()
 {
@@ -228,13 +249,12 @@ vm "deaf" {
 	image "deaf"
 }
 EOF2
-	atf_check -o ignore castra_in up --wait
+	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
 	pid=$(vm_record "$root/vms/deaf.json" pid)
 	atf_check -o match:"deaf: no power-off" -o match:"deaf: sent SIGTERM" \
-	    castra_in down --graceful-wait 2
-	kill -0 "$pid" 2>/dev/null && atf_fail "QEMU $pid still runs"
-	return 0
+	    $CASTRA down --graceful-wait 2
+	wait_gone "$pid" || atf_fail "QEMU $pid still runs"
 }
 down_escalates_cleanup()
 {
@@ -254,7 +274,7 @@ vm "solo" {
 	image "castra-default"
 }
 EOF2
-	atf_check -o ignore castra_in up --wait
+	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
 	kill -9 "$(vm_record "$root/vms/solo.json" pid)"
 	wait_status "s['vms'][0]['state']" 10 stopped
@@ -286,17 +306,17 @@ vm "solo" {
 	image "castra-default"
 }
 EOF2
-	atf_check -o ignore castra_in up --wait
+	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
 	qemu=$(vm_record "$root/vms/solo.json" pid)
 	kill -9 "$(cat home/castrad.pid)"
 	sleep 1
 	kill -0 "$qemu" || atf_fail "QEMU died with castrad"
-	atf_check -o inline:"running\n" status_field "s['vms'][0]['state']"
+	check_status "s['vms'][0]['state']" "running"
 	# The next command starts a castrad, which adopts and stops it.
-	atf_check -o match:"solo: powered off" castra_in down
-	kill -0 "$qemu" 2>/dev/null && atf_fail "QEMU $qemu still runs"
-	atf_check -o inline:"stopped\n" status_field "s['vms'][0]['state']"
+	atf_check -o match:"solo: powered off" $CASTRA down
+	wait_gone "$qemu" || atf_fail "QEMU $qemu still runs"
+	check_status "s['vms'][0]['state']" "stopped"
 }
 castrad_restart_adopts_cleanup()
 {
@@ -322,14 +342,14 @@ vm "app" {
 }
 EOF2
 	atf_check -o match:"db: reachable" -o match:"app: reachable" \
-	    castra_in up --wait
+	    $CASTRA up --wait
 	root=$(state_root)
 	db=$(vm_record "$root/vms/db.json" first_handshake_at_ms)
 	app=$(vm_record "$root/vms/app.json" launched_at_ms)
 	[ "$app" -ge "$db" ] ||
 	    atf_fail "app launched at $app, before db said hello at $db"
-	atf_check -o inline:"True\n" status_field "s['reachable']"
-	atf_check -o ignore castra_in down
+	check_status "s['reachable']" "True"
+	atf_check -o ignore $CASTRA down
 }
 two_vms_dependency_cleanup()
 {
@@ -350,17 +370,17 @@ vm "solo" {
 	image "castra-default"
 }
 EOF2
-	atf_check -o ignore castra_in up --broker-only
-	atf_check -o inline:"listening\n" status_field "s['broker']['state']"
-	atf_check -o inline:"stopped\n" status_field "s['vms'][0]['state']"
+	atf_check -o ignore $CASTRA up --broker-only
+	check_status "s['broker']['state']" "listening"
+	check_status "s['vms'][0]['state']" "stopped"
 	root=$(state_root)
 	[ -f "$root/overlays/solo.qcow2" ] && atf_fail "an overlay was made"
 	atf_check -o match:"^castra-broker 0.1 ready" python3 -c "
 import socket
 s = socket.create_connection(('127.0.0.1', $port))
 print(s.makefile().readline(), end='')"
-	atf_check -o match:"solo: reachable" castra_in up --wait
-	atf_check -o ignore castra_in down
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	atf_check -o ignore $CASTRA down
 }
 broker_only_cleanup()
 {

@@ -1,0 +1,1 @@
+build-asan/bench/broker.o: bench/broker.c

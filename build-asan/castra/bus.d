@@ -1,0 +1,4 @@
+build-asan/castra/bus.o: castra/bus.c castra/castra.h \
+ castra/../lib/castra.h
+castra/castra.h:
+castra/../lib/castra.h:

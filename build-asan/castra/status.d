@@ -1,0 +1,4 @@
+build-asan/castra/status.o: castra/status.c castra/castra.h \
+ castra/../lib/castra.h
+castra/castra.h:
+castra/../lib/castra.h:

@@ -1,0 +1,10 @@
+build-asan/fuzz/obj/castra-vmm/qmp.o: castra-vmm/qmp.c lib/log.h \
+  castra-vmm/vmm.h lib/proto.h lib/config.h
+
+lib/log.h:
+
+castra-vmm/vmm.h:
+
+lib/proto.h:
+
+lib/config.h:

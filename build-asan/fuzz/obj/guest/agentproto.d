@@ -1,0 +1,3 @@
+build-asan/fuzz/obj/guest/agentproto.o: guest/agentproto.c guest/agent.h
+
+guest/agent.h:

@@ -1,0 +1,10 @@
+build-asan/fuzz/obj/lib/bus.o: lib/bus.c lib/castra.h lib/proto.h \
+  lib/config.h lib/state.h
+
+lib/castra.h:
+
+lib/proto.h:
+
+lib/config.h:
+
+lib/state.h:

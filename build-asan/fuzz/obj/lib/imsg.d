@@ -1,0 +1,3 @@
+build-asan/fuzz/obj/lib/imsg.o: lib/imsg.c lib/imsg.h
+
+lib/imsg.h:

@@ -1,0 +1,3 @@
+build-asan/fuzz/obj/lib/printconf.o: lib/printconf.c lib/config.h
+
+lib/config.h:

@@ -1,0 +1,2 @@
+build-asan/guest/agentproto.o: guest/agentproto.c guest/agent.h
+guest/agent.h:

@@ -1,0 +1,2 @@
+build-asan/lib/config.o: lib/config.c lib/config.h
+lib/config.h:

@@ -1,0 +1,2 @@
+build-asan/lib/parse.o: build-asan/lib/parse.c lib/config.h
+lib/config.h:

@@ -1,0 +1,1 @@
+#define CASTRA_GIT_SHA "936eb40"

@@ -1,0 +1,1 @@
+build-asan/regress/atf_lsan.o: regress/atf_lsan.c
