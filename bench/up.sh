@@ -10,8 +10,8 @@
 # so it includes the overlay, the launch and the QMP handshake; by hand
 # it starts when QEMU is exec'd (the overlay is made before).  The
 # hello is the default image's agent reaching a listener on 127.0.0.1.
-# The driver of regress/vm stands in for castrad until castrad and
-# `castra up --wait` can be timed the same way.
+# The driver of regress/vm stands in for castrad; with one VM, the
+# whole `castra up --wait` is timed as well.
 
 nvms=${1:-1}
 rounds=${2:-5}
@@ -26,7 +26,18 @@ image=$B/image
 work=$(mktemp -d /tmp/castra-bench-up.XXXXXX)
 # Run as root, the VMs run as _castra, which must reach the directory.
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT INT TERM
+# QEMU outlives castra-vmm by design: whatever a failed round left
+# running below the work directory is killed on the way out.
+cleanup()
+{
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2>/dev/null) in
+		"$work"/*)	kill -9 "${p#/proc/}" 2>/dev/null ;;
+		esac
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
 
 vms=""
 i=1
@@ -135,6 +146,54 @@ disk = [os.path.join(d, f) for f in os.listdir(d)
         open(os.path.join(d, f), "rb").read(4) == b"QFI\xfb"][0]
 json.dump({"disk": disk}, open(os.path.join(w, "disk.json"), "w"))' "$work"
 
+# One VM: also the whole of `castra up --wait` (castrad already up, as
+# after a first up) to the guest reachable, with a down after it.
+castra_up()
+{
+	CASTRA_HOME=$work/chome python3 - "$bindir" "$work" <<'EOF'
+import os, subprocess, sys, time
+bindir, work = sys.argv[1:3]
+conf = os.path.join(work, "proj", "castra.conf")
+cmd = [os.path.join(bindir, "castra"), "-c", conf]
+t = time.time()
+r = subprocess.run(cmd + ["up", "--wait"], capture_output=True)
+ms = int((time.time() - t) * 1000)
+subprocess.run(cmd + ["down"], capture_output=True)
+if r.returncode != 0:
+    sys.exit("castra up --wait failed: " + r.stderr.decode()[-300:])
+print(ms)
+EOF
+}
+
+castra_setup()
+{
+	mkdir -p "$work/proj" "$work/chome"
+	port=$(python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$work/proj/castra.conf" <<EOF
+project "bench"
+broker port $port
+include "$image/default-image.conf"
+vm "b1" {
+	image "castra-default"
+	memory 256M
+}
+EOF
+	castra_up >/dev/null
+}
+
+castra_stop()
+{
+	[ -f "$work/chome/castrad.pid" ] &&
+	    kill "$(cat "$work/chome/castrad.pid")" 2>/dev/null
+	return 0
+}
+
+up=""
+if [ "$nvms" = 1 ] && [ -x "$bindir/castra" ]; then
+	castra_setup || up=failed
+fi
+
 hand=""
 vmm=""
 r=0
@@ -143,10 +202,15 @@ while [ $r -lt "$rounds" ]; do
 	v=$(through_vmm) || exit 1
 	hand="$hand $h"
 	vmm="$vmm $v"
+	if [ "$nvms" = 1 ] && [ "$up" != failed ]; then
+		u=$(castra_up) || up=failed
+		[ "$up" = failed ] || up="$up $u"
+	fi
 	r=$((r + 1))
 done
+castra_stop
 
-python3 - "$nvms" "$hand" "$vmm" <<'EOF'
+python3 - "$nvms" "$hand" "$vmm" "$up" <<'EOF'
 import statistics, sys
 n = int(sys.argv[1])
 hand = [int(x) for x in sys.argv[2].split()]
@@ -155,7 +219,14 @@ mh, mv = statistics.median(hand), statistics.median(vmm)
 budget = 1.05 if n == 1 else 1.1
 print("%d VM%s to first hello, %d rounds" % (n, "" if n == 1 else "s",
       len(hand)))
-print("  by hand:        median %6.0f ms  %s" % (mh, hand))
-print("  castra-vmm:     median %6.0f ms  %s" % (mv, vmm))
+print("  by hand:          median %6.0f ms  %s" % (mh, hand))
+print("  castra-vmm:       median %6.0f ms  %s" % (mv, vmm))
 print("  ratio %.3f (budget %.2f)" % (mv / mh, budget))
+if sys.argv[4] == "failed":
+    print("  castra up --wait: failed")
+elif sys.argv[4]:
+    up = [int(x) for x in sys.argv[4].split()]
+    mu = statistics.median(up)
+    print("  castra up --wait: median %6.0f ms  %s" % (mu, up))
+    print("  ratio %.3f (budget %.2f)" % (mu / mh, budget))
 EOF

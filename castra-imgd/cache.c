@@ -270,7 +270,11 @@ cache_forget(const char *sha256)
 	}
 }
 
-/* Move a checked partial file into the store and write its record. */
+/*
+ * Move a checked partial file into the store.  The record goes first:
+ * a record without its image is a miss, while an image without its
+ * record would lose its urls and sha512.
+ */
 int
 cache_commit(const char *partial, const struct imgmeta *mt)
 {
@@ -278,11 +282,16 @@ cache_commit(const char *partial, const struct imgmeta *mt)
 
 	snprintf(from, sizeof(from), "%s/%s", IMGD_PARTIAL_DIR, partial);
 	snprintf(to, sizeof(to), "%s/%s", IMGD_SHA256_DIR, mt->mt_sha256);
+	if (cache_meta_write(mt) == -1)
+		return (-1);
 	if (renameat(imgd_dirfd, from, imgd_dirfd, to) == -1) {
 		log_warn("images/%s", to);
+		snprintf(to, sizeof(to), "%s/%s.json", IMGD_SHA256_DIR,
+		    mt->mt_sha256);
+		unlinkat(imgd_dirfd, to, 0);
 		return (-1);
 	}
-	return (cache_meta_write(mt));
+	return (0);
 }
 
 /* Note that an image was just used, for prune. */

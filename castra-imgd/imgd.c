@@ -69,6 +69,7 @@ int			 imgd_dirfd = -1;
 static uint32_t		 imgd_nimports;
 
 static void	job_lookup(struct job *);
+static void	job_import(struct job *);
 static void	job_download(struct job *);
 static void	job_attempt(struct job *);
 static void	job_retry_cb(int, short, void *);
@@ -403,6 +404,10 @@ job_download(struct job *j)
 {
 	struct stat	 st;
 
+	if (j->j_srcfd != -1) {
+		job_import(j);
+		return;
+	}
 	if (j->j_art.ca_nurls == 0) {
 		job_fail(j, "image %s is not cached and has no url to fetch "
 		    "it from", j->j_art.ca_sha256[0] != '\0' ?
@@ -614,12 +619,12 @@ job_import_step(void *arg, struct verify *v)
 }
 
 static void
-job_import(struct job *j, int fd)
+job_import(struct job *j)
 {
 	struct stat	 st;
+	int		 fd = j->j_srcfd;
 
 	j->j_import = 1;
-	j->j_srcfd = fd;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		job_fail(j, "local image: not a regular file");
 		return;
@@ -713,8 +718,15 @@ imgd_fetch_request(struct imsg *imsg)
 		imgd_fail(ir.ir_id, "out of memory");
 		return (0);
 	}
-	if (fd != -1)
-		job_import(j, fd);
+	/*
+	 * A local file with a digest is copied only if the cache lacks
+	 * it: a project whose image is a file:// mirror comes up again
+	 * without a copy.
+	 */
+	j->j_srcfd = fd;
+	if (fd != -1 && ir.ir_artifact.ca_sha256[0] == '\0' &&
+	    ir.ir_artifact.ca_sha512[0] == '\0')
+		job_import(j);
 	else
 		job_lookup(j);
 	return (0);
@@ -892,6 +904,7 @@ static const int imgd_syscalls[] = {
 	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(sendmmsg),
 	SCMP_SYS(shutdown), SCMP_SYS(bind), SCMP_SYS(ioctl),
+	SCMP_SYS(socketpair),	/* curl wakes its resolver thread */
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list),
 	SCMP_SYS(rseq), SCMP_SYS(futex), SCMP_SYS(madvise),
 	SCMP_SYS(sched_yield), SCMP_SYS(uname),
@@ -903,6 +916,71 @@ static const int imgd_syscalls[] = {
 	SCMP_SYS(exit_group), SCMP_SYS(tgkill),
 };
 
+/* What the C library's resolver reads, for a mirror named by host. */
+static const char *imgd_resolver[] = {
+	"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
+	"/etc/gai.conf", "/etc/host.conf", "/etc/services"
+};
+
+/* Copy one file into images/etc/, root's and read-only. */
+static int
+imgd_etc_copy(int etcfd, const char *path)
+{
+	char		 buf[65536], tmp[64];
+	const char	*name = strrchr(path, '/') + 1;
+	ssize_t		 n;
+	int		 in, out = -1, rv = -1;
+
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (errno == ENOENT ? 0 : -1);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	if ((out = openat(etcfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0444)) == -1)
+		goto done;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			goto done;
+	if (n == 0 && fchmod(out, 0444) == 0 &&
+	    renameat(etcfd, tmp, etcfd, name) == 0)
+		rv = 0;
+ done:
+	if (out != -1)
+		close(out);
+	if (rv == -1)
+		unlinkat(etcfd, tmp, 0);
+	close(in);
+	return (rv);
+}
+
+/*
+ * As root imgd is locked in the images directory, where the resolver
+ * would find no /etc: give it copies of the files it reads, as mail
+ * servers do for theirs.  Refreshed at each start.
+ */
+static void
+imgd_chroot_etc(void)
+{
+	size_t	 i;
+	int	 etcfd;
+
+	if (mkdirat(imgd_dirfd, "etc", 0755) == -1 && errno != EEXIST) {
+		log_warn("images/etc");
+		return;
+	}
+	if ((etcfd = openat(imgd_dirfd, "etc", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		log_warn("images/etc");
+		return;
+	}
+	if (fchown(etcfd, 0, 0) == -1 || fchmod(etcfd, 0755) == -1)
+		log_warn("images/etc");
+	for (i = 0; i < sizeof(imgd_resolver) / sizeof(imgd_resolver[0]);
+	    i++)
+		if (imgd_etc_copy(etcfd, imgd_resolver[i]) == -1)
+			log_warn("images/etc: copy of %s", imgd_resolver[i]);
+	close(etcfd);
+}
+
 /*
  * As root: locked in the images directory as _castra.  As a user:
  * Landlock allows the images directory, and, read-only, what the
@@ -912,22 +990,15 @@ static const int imgd_syscalls[] = {
 static void
 imgd_sandbox(const char *images)
 {
-	static const char *resolver[] = {
-		"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
-		"/etc/gai.conf", "/etc/host.conf", "/etc/services"
-	};
-	struct sandbox_path	 paths[1 + sizeof(resolver) /
-				    sizeof(resolver[0])];
+	struct sandbox_path	 paths[1 + sizeof(imgd_resolver) /
+				    sizeof(imgd_resolver[0])];
 	struct sandbox		 sb;
 	struct addrinfo		 hints, *res;
 	size_t			 i, n = 0;
 
-	/*
-	 * One lookup now loads the resolver's modules, which the
-	 * chroot would hide later.
-	 * XXX in the chroot, names other than those cached by this
-	 * first load resolve only if /etc/resolv.conf was read now.
-	 */
+	if (geteuid() == 0)
+		imgd_chroot_etc();
+	/* One lookup now loads what the resolver loads only once. */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo("localhost", "80", &hints, &res) == 0)
@@ -935,10 +1006,11 @@ imgd_sandbox(const char *images)
 
 	paths[n].sp_path = images;
 	paths[n++].sp_access = SANDBOX_READ | SANDBOX_WRITE;
-	for (i = 0; i < sizeof(resolver) / sizeof(resolver[0]); i++) {
-		if (access(resolver[i], R_OK) == -1)
+	for (i = 0; i < sizeof(imgd_resolver) / sizeof(imgd_resolver[0]);
+	    i++) {
+		if (access(imgd_resolver[i], R_OK) == -1)
 			continue;
-		paths[n].sp_path = resolver[i];
+		paths[n].sp_path = imgd_resolver[i];
 		paths[n++].sp_access = SANDBOX_READ;
 	}
 	memset(&sb, 0, sizeof(sb));

@@ -28,11 +28,13 @@ static const struct command commands[] = {
 	{ "image",	cmd_image,	"image list | pull [name] | "
 	    "import path | rm sha256 | prune [--age days] [--size bytes]" },
 	{ "init",	cmd_init,	"init [--force] [-n name] [-o path]" },
-	{ "logs",	cmd_logs,	"logs [-f] [-n lines] [vm | broker]" },
+	{ "logs",	cmd_logs,	"logs [-f] [-n lines] [vm | broker]\n"
+	    "       castra logs --bootstrap [vm]" },
 	{ "ports",	cmd_ports,	"ports [--active]" },
 	{ "status",	cmd_status,	"status [--json]" },
 	{ "up",		cmd_up,		"up [--broker-only] [--force] "
-	    "[--image path] [--wait]" },
+	    "[--image path] [--wait] [--plan]\n"
+	    "                 [--bootstrap mode | vm=mode[,vm=mode...]]" },
 };
 
 __attribute__((__noreturn__)) static void

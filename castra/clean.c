@@ -4,8 +4,6 @@
  * and say how much space that gave back.
  */
 
-#include <sys/wait.h>
-
 #include <err.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,8 +21,8 @@ static void
 clean_bytes(char *buf, size_t len, uint64_t n)
 {
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double	 v = n;
-	int	 u = -1;
+	double	 v = n / 1024.0;
+	int	 u = 0;
 
 	if (n < 1024) {
 		snprintf(buf, len, "%" PRIu64 " B", n);
@@ -49,35 +47,17 @@ clean_print(const struct castra_event *ev, void *arg)
 }
 
 /*
- * The image cache is shared by every project and belongs to
- * `castra image prune`; run it as its own command.
+ * The image cache is shared by every project: prune what no running VM
+ * uses, as `castra image prune` without limits does.
  */
 static int
 clean_images(void)
 {
-	char	*argv[8];
-	pid_t	 pid;
-	int	 i = 0, status;
+	struct castra_error	 ce;
 
-	fflush(stdout);
-	argv[i++] = "castra";
-	if (cli.g_config != NULL) {
-		argv[i++] = "-c";
-		argv[i++] = (char *)cli.g_config;
-	}
-	argv[i++] = "image";
-	argv[i++] = "prune";
-	argv[i] = NULL;
-	if ((pid = fork()) == -1)
-		err(EXIT_SOFTWARE, "fork");
-	if (pid == 0) {
-		execv("/proc/self/exe", argv);
-		warn("castra image prune");
-		_exit(EXIT_SOFTWARE);
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		;
-	return (WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SOFTWARE);
+	if (castra_image_prune(0, 0, cli_event, NULL, &ce) == -1)
+		cli_fail(&ce);
+	return (0);
 }
 
 int

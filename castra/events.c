@@ -104,6 +104,28 @@ cli_event(const struct castra_event *ev, void *arg)
 	case CASTRA_EV_SHUTDOWN_COMPLETE:
 		printf("%s: stopped in %s\n", ev->ev_vm, ms);
 		break;
+	case CASTRA_EV_BOOTSTRAP_STARTED:
+		printf("%s: bootstrap started (%s)\n", ev->ev_vm, ev->ev_text);
+		break;
+	case CASTRA_EV_BOOTSTRAP_STEP:
+		printf("   - %s %s: %s in %s%s%s%s\n", ev->ev_vm, ev->ev_text,
+		    ev->ev_num == CASTRA_STEP_SUCCESS ? "success" :
+		    ev->ev_num == CASTRA_STEP_SKIPPED ? "skipped" : "failed",
+		    ms, ev->ev_detail != NULL && ev->ev_detail[0] ? " (" : "",
+		    ev->ev_detail != NULL ? ev->ev_detail : "",
+		    ev->ev_detail != NULL && ev->ev_detail[0] ? ")" : "");
+		break;
+	case CASTRA_EV_BOOTSTRAP_COMPLETED:
+		if (strcmp(ev->ev_text, "noop") == 0)
+			printf("%s: bootstrap completed in %s, no changes "
+			    "(Castra:noop)\n", ev->ev_vm, ms);
+		else
+			printf("%s: bootstrap completed in %s\n", ev->ev_vm,
+			    ms);
+		break;
+	case CASTRA_EV_BOOTSTRAP_FAILED:
+		printf("%s: bootstrap failed after %s\n", ev->ev_vm, ms);
+		break;
 	default:
 		if (ev->ev_vm[0] != '\0')
 			printf("%s: %s\n", ev->ev_vm, ev->ev_text);

@@ -59,6 +59,7 @@ int
 cmd_logs(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "bootstrap",	no_argument,		NULL,	'b' },
 		{ "follow",	no_argument,		NULL,	'f' },
 		{ "lines",	required_argument,	NULL,	'n' },
 		{ NULL,		0,			NULL,	0 }
@@ -68,12 +69,15 @@ cmd_logs(int argc, char **argv)
 	struct logs_out			 lg;
 	struct castra			*c;
 	const char			*errstr;
-	int				 ch;
+	int				 ch, bootstrap = 0;
 
 	memset(&lo, 0, sizeof(lo));
 	lo.lo_lines = 200;
 	while ((ch = getopt_long(argc, argv, "fn:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'b':
+			bootstrap = 1;
+			break;
 		case 'f':
 			lo.lo_follow = 1;
 			break;
@@ -98,7 +102,14 @@ cmd_logs(int argc, char **argv)
 	lg.lg_tty = isatty(STDOUT_FILENO);
 	lg.lg_follow = lo.lo_follow;
 	c = cli_open();
-	if (castra_logs(c, &lo, logs_line, &lg, &ce) == -1)
+	if (bootstrap) {
+		/* The latest bootstrap run log: a whole file, no follow. */
+		if (lo.lo_follow)
+			cli_usage("logs");
+		if (castra_bootstrap_logs(c, lo.lo_source, logs_line, &lg,
+		    &ce) == -1)
+			cli_fail(&ce);
+	} else if (castra_logs(c, &lo, logs_line, &lg, &ce) == -1)
 		cli_fail(&ce);
 	castra_close(c);
 	if (fflush(stdout) == EOF || ferror(stdout))

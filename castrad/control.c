@@ -24,6 +24,7 @@
 
 #include "castra.h"
 #include "castrad.h"
+#include "images.h"
 #include "log.h"
 #include "proto.h"
 
@@ -50,6 +51,7 @@ static int		 control_nconns;
 static void	control_accept(int, short, void *);
 static void	control_dispatch(int, short, void *);
 static void	control_close(struct ctlconn *);
+static int	control_evict(void);
 
 int
 control_init(const char *path)
@@ -101,6 +103,27 @@ control_init(const char *path)
 	return (-1);
 }
 
+/*
+ * Full: make room by closing the oldest connection that has not even
+ * said hello.  castra says hello at once, so only a client that
+ * connects and says nothing loses its place, and such clients cannot
+ * keep castra out.
+ */
+static int
+control_evict(void)
+{
+	struct ctlconn	*cc;
+
+	TAILQ_FOREACH(cc, &ctlconns, cc_entry)
+		if (!cc->cc_hello) {
+			log_warnx("control: uid %u pid %d said nothing; "
+			    "closed to make room", cc->cc_uid, cc->cc_pid);
+			control_close(cc);
+			return (0);
+		}
+	return (-1);
+}
+
 static void
 control_accept(int fd, short event, void *arg)
 {
@@ -124,7 +147,7 @@ control_accept(int fd, short event, void *arg)
 			log_warn("%s: accept", __func__);
 		return;
 	}
-	if (control_nconns >= CONTROL_MAX_CONNS) {
+	if (control_nconns >= CONTROL_MAX_CONNS && control_evict() == -1) {
 		log_warnx("control: too many connections, refusing one");
 		close(connfd);
 		return;
@@ -170,6 +193,7 @@ static void
 control_close(struct ctlconn *cc)
 {
 	project_client_gone(cc);
+	images_cancel(cc);
 	upload_clear(&cc->cc_upload);
 	imsgev_clear(&cc->cc_iev);
 	TAILQ_REMOVE(&ctlconns, cc, cc_entry);
@@ -320,6 +344,10 @@ control_handle(struct ctlconn *cc, struct imsg *imsg)
 	case IMSG_CTL_UP_REQUEST:
 	case IMSG_CTL_DOWN_REQUEST:
 		return (control_request(cc, imsg));
+	case IMSG_CTL_IMAGE_PULL:
+	case IMSG_CTL_IMAGE_IMPORT:
+	case IMSG_CTL_IMAGE_REMOVE:
+		return (images_control(cc, imsg));
 	default:
 		return (-1);
 	}
@@ -350,6 +378,7 @@ control_dispatch(int fd, short event, void *arg)
 		type = imsg_get_type(&imsg);
 		/* Only a project and an image may carry a descriptor. */
 		if (type != IMSG_CTL_PROJECT && type != IMSG_CTL_IMAGE &&
+		    type != IMSG_CTL_IMAGE_IMPORT &&
 		    (fdin = imsg_get_fd(&imsg)) != -1)
 			close(fdin);
 		if (control_handle(cc, &imsg) == -1) {

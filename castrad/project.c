@@ -429,6 +429,12 @@ vm_start(struct project *pr, struct vmstate *vs)
 	    sizeof(vms.vs_forwards));
 	vms.vs_up_at_ms = pr->pr_up_at_ms;
 
+	/* No prune may take an image from under a running VM. */
+	images_hold(vms.vs_disk, pr);
+	if (vms.vs_kernel[0] != '\0')
+		images_hold(vms.vs_kernel, pr);
+	if (vms.vs_initrd[0] != '\0')
+		images_hold(vms.vs_initrd, pr);
 	vs->vs_state = VM_STARTING;
 	if ((fd = dup(pr->pr_rootfd)) == -1 ||
 	    proc_compose(PROC_VMM, IMSG_VMM_START_REQUEST, 0, fd, &vms,
@@ -725,6 +731,7 @@ project_free(struct project *pr)
 
 	TAILQ_REMOVE(&projects, pr, pr_entry);
 	evtimer_del(&pr->pr_wait_ev);
+	images_cancel(pr);
 	while ((vs = TAILQ_FIRST(&pr->pr_vms)) != NULL) {
 		TAILQ_REMOVE(&pr->pr_vms, vs, vs_entry);
 		free(vs);

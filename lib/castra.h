@@ -47,6 +47,7 @@ enum castra_event_type {
 	CASTRA_EV_BOOTSTRAP_STEP,	/* ev_vm, ev_text: step, ev_ms */
 	CASTRA_EV_BOOTSTRAP_COMPLETED,	/* ev_vm, ev_ms */
 	CASTRA_EV_BOOTSTRAP_FAILED,	/* ev_vm, ev_text, ev_ms */
+	CASTRA_EV_BOOTSTRAP_PLANNED,	/* ev_vm, ev_text: lines, ev_num */
 	CASTRA_EV_MAX
 };
 
@@ -58,6 +59,25 @@ struct castra_event {
 	uint64_t		 ev_done;
 	uint64_t		 ev_total;
 	uint64_t		 ev_ms;
+	const char		*ev_detail;	/* bootstrap events; may be
+						   NULL elsewhere */
+};
+
+/*
+ * Bootstrap events (bootstrap.c):
+ * STARTED	ev_text: "<transport> <mode>", e.g. "agent auto"
+ * STEP		ev_text: the step, ev_num: a castra_step_status,
+ *		ev_ms: its duration, ev_detail: what happened or ""
+ * COMPLETED	ev_text: "success" or "noop", ev_ms: the whole run
+ * FAILED	ev_text: the error (step and output tail), ev_ms
+ * PLANNED	ev_text: "would run", "would skip" or "would error",
+ *		ev_detail: the plan, one "key: value" per line,
+ *		ev_num: 1 for "would error"
+ */
+enum castra_step_status {
+	CASTRA_STEP_SUCCESS,
+	CASTRA_STEP_SKIPPED,
+	CASTRA_STEP_FAILED
 };
 
 typedef void	castra_event_fn(const struct castra_event *, void *);
@@ -92,6 +112,10 @@ struct castra_up_options {
 	int			 uo_force;
 	int			 uo_wait;
 	const char		*uo_image;	/* local base image, or NULL */
+	int			 uo_plan;	/* show the bootstrap plan,
+						   contact nothing */
+	const char		*uo_bootstrap;	/* auto skip always or NULL */
+	char *const		*uo_bootstrap_vms; /* "vm=mode", NULL-ended */
 };
 
 struct castra_down_options {
@@ -194,6 +218,14 @@ typedef int	castra_log_fn(const char *, const char *, size_t, void *);
 CASTRA_API int	 castra_logs(struct castra *,
 		    const struct castra_logs_options *, castra_log_fn *,
 		    void *, struct castra_error *);
+
+/*
+ * The latest bootstrap run log of each VM (vm NULL) or of one: its
+ * path, then its JSON lines, each through the callback with the VM's
+ * name as the source.
+ */
+CASTRA_API int	 castra_bootstrap_logs(struct castra *, const char *,
+		    castra_log_fn *, void *, struct castra_error *);
 
 /* castra clean: remove what a stopped project left behind */
 struct castra_clean_options {

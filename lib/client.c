@@ -1,7 +1,8 @@
 /*
- * Talking to castrad.  A user's castrad listens on
- * $CASTRA_HOME/castrad.sock; when none answers there, the client
- * starts one in the background and waits for it to listen.
+ * Talking to castrad.  Unless CASTRA_HOME is set, a castrad running as
+ * the system's service is used when it answers.  Otherwise a user's
+ * castrad listens on $CASTRA_HOME/castrad.sock; when none answers
+ * there, the client starts one in the background and waits for it.
  */
 
 #include <sys/types.h>
@@ -25,6 +26,7 @@
 #include "state.h"
 
 #define CLIENT_START_TRIES	100	/* of 50 ms: castrad starting */
+#define CLIENT_SYSTEM_SOCKET	"/var/lib/castra/castrad.sock"
 
 static int
 client_connect(const char *path)
@@ -132,7 +134,11 @@ client_open(struct client *cl, struct castra_error *ce)
 		castra_seterr(ce, 70, "cannot find CASTRA_HOME: set it or HOME");
 		return (-1);
 	}
-	if ((fd = client_connect(sock)) == -1) {
+	/* The system's castrad serves users who did not choose a home. */
+	fd = -1;
+	if (getenv("CASTRA_HOME") == NULL)
+		fd = client_connect(CLIENT_SYSTEM_SOCKET);
+	if (fd == -1 && (fd = client_connect(sock)) == -1) {
 		if (state_mkpath(home) == -1) {
 			castra_seterr(ce, 73, "%s: %s", home, strerror(errno));
 			return (-1);

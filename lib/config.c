@@ -62,6 +62,8 @@ config_free(struct config *cf)
 		free(vm->vm_disk);
 		free(vm->vm_bootstrap_dir);
 		free(vm->vm_verify);
+		free(vm->vm_ssh_user);
+		free(vm->vm_ssh_key);
 		free(vm);
 	}
 	free(cf->cf_path);

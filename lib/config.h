@@ -110,6 +110,10 @@ struct vm {
 	int			 vm_nenv;
 	uint32_t		 vm_bootstrap_timeout;	/* seconds */
 	char			*vm_verify;
+	int			 vm_ssh;	/* bootstrap over ssh */
+	char			*vm_ssh_user;	/* NULL: root */
+	uint16_t		 vm_ssh_port;	/* 0: 22 */
+	char			*vm_ssh_key;	/* absolute, or NULL */
 };
 TAILQ_HEAD(vmlist, vm);
 

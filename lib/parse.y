@@ -156,9 +156,9 @@ static const char *token_str(int, const YYSTYPE *);
 %}
 
 %token	ALWAYS AUTO BIND BOOTSTRAP BROKER CMDLINE COUNT CPUS DEPENDS DIR
-%token	DISK ENV FORWARD GRACEFUL IMAGE INCLUDE INITRD KERNEL MEMORY PORT
-%token	PROJECT SHA256 SHA512 SIGKILL SIGTERM SIZE SKIP STATE TCP TIMEOUT
-%token	TO UDP URL VERIFY VM WAIT
+%token	DISK ENV FORWARD GRACEFUL IMAGE INCLUDE INITRD KERNEL KEY MEMORY PORT
+%token	PROJECT SHA256 SHA512 SIGKILL SIGTERM SIZE SKIP SSH STATE TCP TIMEOUT
+%token	TO UDP URL USER VERIFY VM WAIT
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -438,6 +438,7 @@ bootopt		: AUTO			{ ps.vm->vm_bootstrap = BOOTSTRAP_AUTO; }
 			    &ps.vm->vm_bootstrap_timeout);
 			free($2);
 		}
+		| SSH sshopts			{ ps.vm->vm_ssh = 1; }
 		| VERIFY STRING {
 			if (*$2 == '\0') {
 				perr($<lineno>2, "verify command is empty");
@@ -446,6 +447,33 @@ bootopt		: AUTO			{ ps.vm->vm_bootstrap = BOOTSTRAP_AUTO; }
 				free(ps.vm->vm_verify);
 				ps.vm->vm_verify = $2;
 			}
+		}
+		;
+
+sshopts		: /* empty */
+		| sshopts sshopt
+		;
+
+sshopt		: USER STRING {
+			if (*$2 == '\0' || strchr($2, '@') != NULL ||
+			    *$2 == '-' || strpbrk($2, " \t\n") != NULL) {
+				perr($<lineno>2, "bad ssh user \"%s\"", $2);
+				free($2);
+			} else {
+				free(ps.vm->vm_ssh_user);
+				ps.vm->vm_ssh_user = $2;
+			}
+		}
+		| PORT NUMBER {
+			if ($2 < 1 || $2 > 65535)
+				perr($<lineno>2, "ssh port must be between 1 "
+				    "and 65535");
+			else
+				ps.vm->vm_ssh_port = $2;
+		}
+		| KEY STRING {
+			set_path($<lineno>2, &ps.vm->vm_ssh_key, $2,
+			    "ssh key");
 		}
 		;
 
@@ -476,6 +504,7 @@ static const struct keyword keywords[] = {
 	{ "include",	INCLUDE },
 	{ "initrd",	INITRD },
 	{ "kernel",	KERNEL },
+	{ "key",	KEY },
 	{ "memory",	MEMORY },
 	{ "port",	PORT },
 	{ "project",	PROJECT },
@@ -485,12 +514,14 @@ static const struct keyword keywords[] = {
 	{ "sigterm",	SIGTERM },
 	{ "size",	SIZE },
 	{ "skip",	SKIP },
+	{ "ssh",	SSH },
 	{ "state",	STATE },
 	{ "tcp",	TCP },
 	{ "timeout",	TIMEOUT },
 	{ "to",		TO },
 	{ "udp",	UDP },
 	{ "url",	URL },
+	{ "user",	USER },
 	{ "verify",	VERIFY },
 	{ "vm",		VM },
 	{ "wait",	WAIT },

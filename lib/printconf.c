@@ -131,6 +131,19 @@ print_vm(FILE *fp, const struct vm *vm)
 		fputs(" verify ", fp);
 		print_string(fp, vm->vm_verify);
 	}
+	if (vm->vm_ssh) {
+		fputs(" ssh", fp);
+		if (vm->vm_ssh_user != NULL) {
+			fputs(" user ", fp);
+			print_string(fp, vm->vm_ssh_user);
+		}
+		if (vm->vm_ssh_port != 0)
+			fprintf(fp, " port %u", vm->vm_ssh_port);
+		if (vm->vm_ssh_key != NULL) {
+			fputs(" key ", fp);
+			print_string(fp, vm->vm_ssh_key);
+		}
+	}
 	fputc('\n', fp);
 	for (i = 0; i < vm->vm_nenv; i++) {
 		fputs("\tenv ", fp);

@@ -19,9 +19,6 @@
 #include "config.h"
 #include "state.h"
 
-#ifndef CASTRA_VERSION
-#define CASTRA_VERSION	"0.0.0"
-#endif
 #ifndef CASTRA_DATADIR
 #define CASTRA_DATADIR	"/usr/local/share/castra"
 #endif

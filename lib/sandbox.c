@@ -228,6 +228,7 @@ sandbox_user(uid_t *uid, gid_t *gid)
 	if ((pw = getpwnam(SANDBOX_USER)) == NULL) {
 		if (errno == 0)
 			errno = ENOENT;
+		endpwent();
 		return (-1);
 	}
 	*uid = pw->pw_uid;
@@ -246,9 +247,12 @@ sandbox_drop(const struct sandbox *sb)
 	uid_t		 uid;
 	gid_t		 gid;
 
-	if (sandbox_user(&uid, &gid) == -1)
-		fatal("user %s: run `make deps` or useradd --system "
-		    "--no-create-home %s", SANDBOX_USER, SANDBOX_USER);
+	if (sandbox_user(&uid, &gid) == -1) {
+		if (errno == ENOENT)
+			fatalx("user %s does not exist; run `make deps` or "
+			    "useradd --system %s", SANDBOX_USER, SANDBOX_USER);
+		fatal("getpwnam %s", SANDBOX_USER);
+	}
 
 	if (sb->sb_chroot != NULL && !SANDBOX_RELAXED)
 		sandbox_chroot(sb->sb_chroot, uid);

@@ -296,7 +296,6 @@ state_read_json_err(int dirfd, const char *relpath, json_t **objp,
 		goto fail;
 	}
 	close(fd);
-	fd = -1;
 	obj = json_loadb(buf, off, JSON_REJECT_DUPLICATES, &je);
 	free(buf);
 	buf = NULL;

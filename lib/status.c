@@ -533,7 +533,7 @@ castra_status_free(struct castra_status *st)
 		return;
 	if (s->s_rootfd != -1)
 		close(s->s_rootfd);
-	for (i = 0; i < st->st_nvms; i++) {
+	for (i = 0; s->s_vms != NULL && i < st->st_nvms; i++) {
 		vs = &s->s_vms[i];
 		free((void *)vs->vs_name);
 		for (j = 0; vs->vs_topics != NULL && vs->vs_topics[j]; j++)

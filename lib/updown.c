@@ -19,9 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bootstrap.h"
 #include "castra.h"
 #include "client.h"
 #include "config.h"
+#include "preflight.h"
 #include "proto.h"
 #include "state.h"
 
@@ -348,6 +350,7 @@ castra_up(struct castra *c, const struct castra_up_options *uo,
 	struct castra_up_options	 none;
 	struct ctl_request		 req;
 	struct upload			 up;
+	struct bootstrap_set		*bs = NULL;
 	int				 rv;
 
 	if (uo == NULL) {
@@ -355,9 +358,26 @@ castra_up(struct castra *c, const struct castra_up_options *uo,
 		uo = &none;
 	}
 	memset(ce, 0, sizeof(*ce));
+	/* The bootstrap plan (bootstrap.c); its errors stop up early. */
+	if (!uo->uo_broker_only || uo->uo_plan) {
+		if (bootstrap_resolve(c, uo, &bs, ce) == -1)
+			return (-1);
+		if (uo->uo_plan || bootstrap_plan(bs, NULL, NULL, ce) == -1) {
+			rv = uo->uo_plan ? bootstrap_plan(bs, fn, arg, ce) :
+			    -1;
+			bootstrap_free(bs);
+			return (rv);
+		}
+	}
+	if (!uo->uo_broker_only &&
+	    preflight_up(c, uo->uo_force, fn, arg, ce) == -1) {
+		bootstrap_free(bs);
+		return (-1);
+	}
 	if (upload_make(c, &up, uo->uo_image, !uo->uo_broker_only,
 	    ce) == -1) {
 		upload_free(&up);
+		bootstrap_free(bs);
 		return (-1);
 	}
 	memset(&req, 0, sizeof(req));
@@ -370,6 +390,10 @@ castra_up(struct castra *c, const struct castra_up_options *uo,
 		req.cr_flags |= CTL_UP_WAIT;
 	rv = upload_send(&up, IMSG_CTL_UP_REQUEST, &req, fn, arg, ce);
 	upload_free(&up);
+	/* castrad has answered: provision the VMs that bootstrap. */
+	if (rv == 0 && bs != NULL)
+		rv = bootstrap_run(bs, fn, arg, ce);
+	bootstrap_free(bs);
 	return (rv);
 }
 

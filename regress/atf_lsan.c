@@ -6,11 +6,13 @@
  * passes through libatf-c's own allocators are suppressed, by function
  * name: a test body is never called from these, so a leak in Castra's
  * code, even under a test body that libatf-c runs, is still reported.
+ *
+ * Both are weak, so that a program may still say more for itself.
  */
 
 const char	*__lsan_default_suppressions(void);
 
-const char *
+__attribute__((__weak__)) const char *
 __lsan_default_suppressions(void)
 {
 	return ("leak:atf_tp_get_tcs\n"
@@ -23,7 +25,7 @@ __lsan_default_suppressions(void)
 const char	*__lsan_default_options(void);
 
 /* The table of what was suppressed would only clutter every listing. */
-const char *
+__attribute__((__weak__)) const char *
 __lsan_default_options(void)
 {
 	return ("print_suppressions=0");

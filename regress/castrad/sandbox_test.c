@@ -159,7 +159,7 @@ static void
 skip_relaxed(void)
 {
 #ifdef CASTRA_SANDBOX_RELAXED
-	atf_tc_skip("relaxed sandbox build: no seccomp or Landlock");
+	atf_tc_skip("relaxed sandbox build: no chroot, seccomp or Landlock");
 #endif
 }
 

@@ -18,26 +18,6 @@
 
 #include "config.h"
 
-/*
- * libatf-c does not free the list of test cases it prints; under
- * LeakSanitizer (make SANITIZE=1) that would break the listing.
- */
-const char	*__lsan_default_suppressions(void);
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return ("leak:atf_tp_get_tcs\nleak:atf_list_init\n");
-}
-
-/* And the listing must not write to stderr. */
-const char *
-__lsan_default_options(void)
-{
-	return ("print_suppressions=0");
-}
-
 static struct config *
 parse(const char *text)
 {

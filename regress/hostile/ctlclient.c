@@ -45,6 +45,7 @@ struct attack {
 
 static int	cc_connect(const char *);
 static void	cc_outcome(int);
+static void	cc_first_event(int);
 static void	cc_raw(int, uint32_t, uint32_t, const void *, size_t, int);
 static void	cc_send(int, uint32_t, const void *, size_t, int);
 static void	cc_hello(int, uint32_t);
@@ -113,6 +114,40 @@ cc_outcome(int fd)
 		}
 	}
 	imsgbuf_clear(&ib);
+}
+
+/*
+ * Wait for castrad's first event of an up, so that it is under way,
+ * and leave without reading the rest.
+ */
+static void
+cc_first_event(int fd)
+{
+	struct imsgbuf	 ib;
+	struct imsg	 imsg;
+	struct pollfd	 pfd;
+	uint32_t	 type = IMSG_NONE;
+	int		 n;
+
+	if (imsgbuf_init(&ib, fd) == -1)
+		err(1, "imsgbuf_init");
+	while (type != IMSG_CTL_EVENT && type != IMSG_CTL_RESULT) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, CC_DEADLINE_MS)) == -1)
+			err(1, "poll");
+		if (n == 0 || (n = imsgbuf_read(&ib)) == 0)
+			errx(1, "castrad sent no event");
+		if (n == -1)
+			err(1, "read from castrad");
+		while (type != IMSG_CTL_EVENT && type != IMSG_CTL_RESULT &&
+		    imsgbuf_get(&ib, &imsg) == 1) {
+			type = imsg_get_type(&imsg);
+			imsg_free(&imsg);
+		}
+	}
+	imsgbuf_clear(&ib);
+	printf("%s\n", type == IMSG_CTL_EVENT ? "gone" : "answered");
 }
 
 /* One message of raw bytes; len is the header's, whatever follows. */
@@ -422,6 +457,9 @@ attack_vanish(int fd, const char *arg)
 	strlcpy(ci.ci_artifact.ca_urls[0], "http://127.0.0.1:1/disk.qcow2",
 	    sizeof(ci.ci_artifact.ca_urls[0]));
 	ci.ci_artifact.ca_nurls = 1;
+	strlcpy(ci.ci_artifact.ca_sha256, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855",
+	    sizeof(ci.ci_artifact.ca_sha256));
 	cc_send(fd, IMSG_CTL_IMAGE, &ci, sizeof(ci), -1);
 	memset(&cv, 0, sizeof(cv));
 	strlcpy(cv.cv_name, "vm1", sizeof(cv.cv_name));
@@ -430,7 +468,7 @@ attack_vanish(int fd, const char *arg)
 	cv.cv_memory_mib = 64;
 	cc_send(fd, IMSG_CTL_VM, &cv, sizeof(cv), -1);
 	cc_request(fd, IMSG_CTL_UP_REQUEST, CC_PROJECT_ID, CTL_UP_WAIT);
-	/* Closed at once by main: castrad is still at work on it. */
+	/* main waits for the first event and closes: castrad is at work. */
 }
 
 static const struct attack attacks[] = {
@@ -455,13 +493,12 @@ static const struct attack attacks[] = {
 };
 
 /*
- * Hold n connections that say nothing until stdin ends; print how
- * many connect(2) took once they are all open.
+ * Hold n connections that say nothing until a signal ends the
+ * program; print how many connect(2) took once they are all open.
  */
-static int
+__attribute__((__noreturn__)) static void
 cc_idle(const char *path, int n)
 {
-	char	 c;
 	int	 i, ok = 0;
 
 	for (i = 0; i < n; i++)
@@ -469,17 +506,17 @@ cc_idle(const char *path, int n)
 			ok++;
 	printf("%d connected\n", ok);
 	fflush(stdout);
-	while (read(STDIN_FILENO, &c, 1) > 0)
-		;
-	return (0);
+	for (;;)
+		pause();
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char	*arg;
-	size_t		 i;
-	int		 fd;
+	const struct attack	*a;
+	const char		*arg;
+	size_t			 i;
+	int			 fd;
 
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: ctlclient socket attack [arg]\n");
@@ -488,19 +525,21 @@ main(int argc, char *argv[])
 	arg = argc == 4 ? argv[3] : ".";
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(argv[2], "idle") == 0)
-		return (cc_idle(argv[1], (int)strtonum(arg, 1, 1000, NULL)));
-	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
+		cc_idle(argv[1], (int)strtonum(arg, 1, 1000, NULL));
+	for (i = 0, a = NULL; i < sizeof(attacks) / sizeof(attacks[0]); i++)
 		if (strcmp(attacks[i].a_name, argv[2]) == 0)
-			break;
-	if (i == sizeof(attacks) / sizeof(attacks[0]))
-		errx(2, "%s: no such attack", argv[2]);
+			a = &attacks[i];
+	if (a == NULL) {
+		fprintf(stderr, "ctlclient: %s: no such attack\n", argv[2]);
+		return (2);
+	}
 	if ((fd = cc_connect(argv[1])) == -1) {
 		printf("refused %s\n", strerror(errno));
 		return (0);
 	}
-	attacks[i].a_run(fd, arg);
+	a->a_run(fd, arg);
 	if (strcmp(argv[2], "vanish") == 0)
-		printf("gone\n");
+		cc_first_event(fd);
 	else
 		cc_outcome(fd);
 	close(fd);

@@ -8,6 +8,7 @@
  *	hold sha256, release sha256		progress id done total url
  *	rm id sha256, prune id age size		removed id count bytes held msg
  *	wait					(all answers are in)
+ *	raw type bytes				(a message of that size)
  *
  * Requests are queued and sent together at the next wait (or the end
  * of input), so that imgd reads them at once.  The end of input waits
@@ -37,7 +38,7 @@ static int		 show_progress;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: driver [-p] [-b backoff_ms] [-c connect] "
+	fprintf(stderr, "usage: driver [-pS] [-b backoff_ms] [-c connect] "
 	    "[-r retries] [-s stall] -H home imgd\n");
 	exit(2);
 }
@@ -198,6 +199,19 @@ cmd_hold(char **av, int ac, uint32_t type)
 	send_msg(type, -1, &ih, sizeof(ih));
 }
 
+/* A message of any type and size, zeros: for hostile tests. */
+static void
+cmd_raw(char **av, int ac)
+{
+	static char	 zeros[65536];
+	size_t		 len;
+
+	if (ac < 3 || (len = strtoul(av[2], NULL, 10)) > sizeof(zeros))
+		errx(2, "raw type bytes");
+	send_msg(strtoul(av[1], NULL, 10), -1, zeros, len);
+	outstanding++;
+}
+
 static void
 command(char *line)
 {
@@ -222,6 +236,8 @@ command(char *line)
 		cmd_hold(av, ac, IMSG_IMG_HOLD);
 	else if (strcmp(av[0], "release") == 0)
 		cmd_hold(av, ac, IMSG_IMG_RELEASE);
+	else if (strcmp(av[0], "raw") == 0)
+		cmd_raw(av, ac);
 	else if (strcmp(av[0], "wait") == 0)
 		wait_all();
 	else
@@ -243,13 +259,13 @@ int
 main(int argc, char *argv[])
 {
 	struct img_config	 ic;
-	const char		*home = NULL;
+	const char		*home = NULL, *seccomp_log = "-v";
 	char			 line[4096];
 	int			 ch, sp[2], status;
 	pid_t			 pid;
 
 	memset(&ic, 0, sizeof(ic));
-	while ((ch = getopt(argc, argv, "b:c:H:pr:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:H:pr:Ss:")) != -1) {
 		switch (ch) {
 		case 'b':
 			ic.ic_backoff_ms = strtoul(optarg, NULL, 10);
@@ -269,6 +285,9 @@ main(int argc, char *argv[])
 		case 's':
 			ic.ic_stall_timeout = strtoul(optarg, NULL, 10);
 			break;
+		case 'S':
+			seccomp_log = "-S";
+			break;
 		default:
 			usage();
 		}
@@ -287,8 +306,8 @@ main(int argc, char *argv[])
 	case 0:
 		if (dup2(sp[1], PROC_PARENT_FD) == -1)
 			_exit(1);
-		execl(argv[0], "castra-imgd", "-d", "-v", "-H", home,
-		    (char *)NULL);
+		execl(argv[0], "castra-imgd", "-d", "-v", seccomp_log, "-H",
+		    home, (char *)NULL);
 		warn("%s", argv[0]);
 		_exit(1);
 	}

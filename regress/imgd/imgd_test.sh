@@ -84,19 +84,34 @@ fetch_then_cached_cleanup()
 	stop_httpd
 }
 
+# A name that /etc/hosts gives 127.0.0.1, other than localhost (which
+# libcurl knows by itself); empty if there is none.
+hosts_name()
+{
+	awk '$1 == "127.0.0.1" {
+		for (i = 2; i <= NF; i++)
+			if ($i != "localhost") { print $i; exit }
+	}' /etc/hosts
+}
+
 atf_test_case hostname cleanup
 hostname_head()
 {
-	atf_set descr "a mirror named by host name resolves inside the sandbox"
+	atf_set descr "a mirror named by host resolves in root's chroot"
 	atf_set timeout 60
+	atf_set require.user root
 }
 hostname_body()
 {
+	name=$(hosts_name)
+	[ -n "$name" ] || atf_skip "/etc/hosts names 127.0.0.1 only localhost"
 	start_httpd
 	make_file a.img 100
-	printf 'fetch 1 %s - 0 http://localhost:%s/ok/a.img\n' $sha $port |
+	printf 'fetch 1 %s - 0 http://%s:%s/ok/a.img\n' $sha $name $port |
 	    drive || atf_fail "driver: $(cat err)"
 	atf_check -o match:"^ready 1 $sha 1 $size\$" cat out
+	atf_check -o match:"^-r--r--r-- .* root .* hosts\$" \
+	    ls -l home/images/etc
 }
 hostname_cleanup()
 {
@@ -121,7 +136,8 @@ sys.stdout.buffer.write(bytes([d[0]^0xff])+d[1:])" >wrong.img
 	    drive || atf_fail "driver: $(cat err)"
 	m="sha256 mismatch: expected $good, got $bad"
 	atf_check -o match:"^fail 1 $base/wrong/a.img: $m\$" cat out
-	atf_check -o inline:"" find home/images -type f
+	atf_check -o inline:"" \
+	    find home/images/sha256 home/images/partial -type f
 
 	# The next mirror has the right bytes.
 	printf 'fetch 1 %s - %s %s/wrong/a.img %s/ok/a.img\n' $good $size \
@@ -365,6 +381,17 @@ import_body()
 	atf_check -o inline:"$sha\n" sh -c \
 	    "sha256sum home/images/sha256/$sha | cut -d ' ' -f 1"
 	atf_check -o match:'"urls":\[\]' cat home/images/sha256/$sha.json
+	# With its digest and already cached: no copy.
+	printf 'import 1 %s/www/local.img %s\n' "$(pwd)" $sha | drive ||
+	    atf_fail "driver: $(cat err)"
+	atf_check -o match:"^ready 1 $sha 0 $size\$" cat out
+	# Cached but damaged: copied again from the file.
+	f=home/images/sha256/$sha
+	printf 'X' | dd of=$f bs=1 seek=10 conv=notrunc status=none
+	printf 'import 1 %s/www/local.img %s\n' "$(pwd)" $sha | drive ||
+	    atf_fail "driver: $(cat err)"
+	atf_check -o match:"^ready 1 $sha 1 $size\$" cat out
+	atf_check -o inline:"$sha\n" sh -c "sha256sum <$f | cut -d ' ' -f 1"
 	printf 'import 1 %s/www/local.img %064d\n' "$(pwd)" 0 | drive ||
 	    atf_fail "driver: $(cat err)"
 	m="sha256 mismatch: expected 0{64}, got $sha"
@@ -460,12 +487,62 @@ full_disk_body()
 	    atf_fail "driver: $(cat err)"
 	m="images/partial: No space left on device"
 	atf_check -o match:"^fail 1 $base/ok/a.img: $m\$" cat out
-	atf_check -o inline:"" find home/images -type f
+	atf_check -o inline:"" \
+	    find home/images/sha256 home/images/partial -type f
 }
 full_disk_cleanup()
 {
 	stop_httpd
 	[ -f mounted ] && umount home/images
+	return 0
+}
+
+atf_test_case user_mode cleanup
+user_mode_head()
+{
+	atf_set descr "run as an ordinary user, Landlock leaves imgd its cache"
+	atf_set timeout 60
+	atf_set require.user root
+	atf_set require.progs setpriv
+}
+user_mode_body()
+{
+	start_httpd
+	make_file a.img 300
+	# A directory the user may reach; the case's own is root's alone.
+	dir=$(mktemp -d /tmp/castra-imgd-user.XXXXXX)
+	echo "$dir" >userdir
+	chmod 755 "$dir"
+	mkdir "$dir/home"
+	chown nobody "$dir/home"
+	cp www/a.img "$dir/a.img"
+	chmod 644 "$dir/a.img"
+	printf 'fetch 1 %s - 0 %s/ok/a.img\nwait\nimport 2 %s/a.img\n' \
+	    $sha "$base" "$dir" | setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups "$(atf_config_get builddir)/regress/imgd/driver" \
+	    -H "$dir/home" "$(atf_config_get bindir)/castra-imgd" >out 2>err ||
+	    atf_fail "driver: $(cat err)"
+	atf_check -o match:"^ready 1 $sha 1 $size\$" \
+	    -o match:"^ready 2 $sha 1 $size\$" cat out
+	# A sanitizer build (sandbox relaxed) has no Landlock to log.
+	[ "$(atf_config_get sandbox strict)" = strict ] &&
+	    atf_check -o match:"Landlock ABI" cat err
+	atf_check -o inline:"nobody\n" stat -c %U "$dir/home/images/sha256/$sha"
+	# A mirror named in /etc/hosts: the resolver's thread and files.
+	name=$(hosts_name)
+	[ -n "$name" ] || return 0
+	make_file b.img 100
+	printf 'fetch 1 %s - 0 http://%s:%s/ok/b.img\n' $sha $name $port |
+	    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$(atf_config_get builddir)/regress/imgd/driver" -H "$dir/home" \
+	    "$(atf_config_get bindir)/castra-imgd" >out 2>err ||
+	    atf_fail "driver: $(cat err)"
+	atf_check -o match:"^ready 1 $sha 1 $size\$" cat out
+}
+user_mode_cleanup()
+{
+	stop_httpd
+	[ -f userdir ] && rm -rf "$(cat userdir)"
 	return 0
 }
 
@@ -481,6 +558,29 @@ hostile_request_body()
 	printf 'fetch 1 %064d - 0 file:///etc/shadow\n' 1 | drive &&
 	    atf_fail "imgd answered a file:// url"
 	atf_check -o match:"unexpected message type" cat err
+	# Upper-case hex, a short payload, a type imgd does not take.
+	printf 'fetch 1 %s - 0 http://127.0.0.1:1/a\n' \
+	    $(printf '%064d' 0 | tr 0 A) | drive &&
+	    atf_fail "imgd took an upper-case digest"
+	atf_check -o match:"unexpected message type" cat err
+	printf 'raw %d 10\n' $(imsg_type IMSG_IMG_FETCH_REQUEST) | drive &&
+	    atf_fail "imgd took a short request"
+	atf_check -o match:"unexpected message type" cat err
+	printf 'raw %d 0\n' $(imsg_type IMSG_CTL_UP_REQUEST) | drive &&
+	    atf_fail "imgd took a control message"
+	atf_check -o match:"unexpected message type" cat err
+}
+
+# The number of an imsg type: its place in the enum of lib/proto.h.
+imsg_type()
+{
+	awk -v t="$1" '/^enum imsg_type/ { on = 1; n = 0; next }
+	    on && /^}/ { exit }
+	    on && /^[ \t]*IMSG_[A-Z_]*,/ {
+		sub(/^[ \t]*/, ""); sub(/,.*/, "")
+		if ($0 == t) { print n; exit }
+		n++
+	    }' "$(atf_config_get srcdir)/lib/proto.h"
 }
 
 atf_init_test_cases()
@@ -500,5 +600,6 @@ atf_init_test_cases()
 	atf_add_test_case remove_prune
 	atf_add_test_case prune_size
 	atf_add_test_case full_disk
+	atf_add_test_case user_mode
 	atf_add_test_case hostile_request
 }

@@ -387,8 +387,50 @@ broker_only_cleanup()
 	stop_all
 }
 
+atf_test_case preflight_port_in_use cleanup
+preflight_port_in_use_head()
+{
+	atf_set "descr" "up refuses a forward whose host port is taken," \
+	    "before anything starts"
+	atf_set "timeout" "60"
+}
+preflight_port_in_use_body()
+{
+	busy=$(free_port)
+	setup_project <<EOF2
+vm "solo" {
+	image "castra-default"
+	forward tcp $busy to 22
+}
+EOF2
+	python3 -c "
+import socket, time
+s = socket.socket()
+s.bind(('127.0.0.1', $busy))
+s.listen(1)
+open('listening', 'w').close()
+time.sleep(60)" &
+	echo $! >listener.pid
+	i=0
+	while [ ! -f listening ]; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && atf_fail "the listener did not start"
+		sleep 0.1
+	done
+	atf_check -s exit:70 -e match:"solo: host port tcp 127.0.0.1:$busy is in use" \
+	    $CASTRA up
+	[ -e home/castrad.sock ] && atf_fail "castrad was started anyway"
+	return 0
+}
+preflight_port_in_use_cleanup()
+{
+	[ -f listener.pid ] && kill "$(cat listener.pid)" 2>/dev/null
+	stop_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case preflight_port_in_use
 	atf_add_test_case up_wait_reachable
 	atf_add_test_case up_twice
 	atf_add_test_case overlay_discarded

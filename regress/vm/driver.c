@@ -315,7 +315,7 @@ broker_read(struct drv_conn *dc)
 
 	if (dc->dc_done) {
 		/* Frames after the handshake are read and dropped. */
-		if ((n = read(dc->dc_fd, junk, sizeof(junk))) <= 0) {
+		if (read(dc->dc_fd, junk, sizeof(junk)) <= 0) {
 			close(dc->dc_fd);
 			dc->dc_fd = 0;
 		}
@@ -445,7 +445,7 @@ wait_any(int seconds, int *a, int *b, int *c)
 				printf("vmm-gone\n");
 				return (-1);
 			}
-			while ((n = imsgbuf_get(&ibuf, &imsg)) > 0) {
+			while (imsgbuf_get(&ibuf, &imsg) > 0) {
 				vmm_message(&imsg);
 				imsg_free(&imsg);
 			}
@@ -720,7 +720,6 @@ main(int argc, char *argv[])
 		if ((n = command(argv, argc)) < 0) {
 			printf("command %s failed\n", argv[0]);
 			rc = 1;
-			n = -n;
 			break;
 		}
 		argc -= n;

@@ -1,1 +1,0 @@
-build-asan/bench/broker.o: bench/broker.c

@@ -1,5 +1,0 @@
-build-asan/castra-broker/handshake.o: castra-broker/handshake.c \
- castra-broker/broker.h lib/proto.h lib/config.h
-castra-broker/broker.h:
-lib/proto.h:
-lib/config.h:

@@ -1,4 +1,0 @@
-build-asan/castra/clean.o: castra/clean.c castra/castra.h \
- castra/../lib/castra.h
-castra/castra.h:
-castra/../lib/castra.h:

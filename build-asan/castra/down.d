@@ -1,4 +1,0 @@
-build-asan/castra/down.o: castra/down.c castra/castra.h \
- castra/../lib/castra.h
-castra/castra.h:
-castra/../lib/castra.h:

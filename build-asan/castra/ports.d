@@ -1,4 +1,0 @@
-build-asan/castra/ports.o: castra/ports.c castra/castra.h \
- castra/../lib/castra.h
-castra/castra.h:
-castra/../lib/castra.h:

@@ -1,4 +1,0 @@
-build-asan/castra/status.o: castra/status.c castra/castra.h \
- castra/../lib/castra.h
-castra/castra.h:
-castra/../lib/castra.h:

@@ -1,8 +1,0 @@
-build-asan/fuzz/obj/castra-vmm/msg.o: castra-vmm/msg.c castra-vmm/vmm.h \
-  lib/proto.h lib/config.h
-
-castra-vmm/vmm.h:
-
-lib/proto.h:
-
-lib/config.h:

@@ -1,8 +1,0 @@
-build-asan/fuzz/obj/fuzz/hello.o: fuzz/hello.c \
-  fuzz/../castra-broker/broker.h lib/proto.h lib/config.h
-
-fuzz/../castra-broker/broker.h:
-
-lib/proto.h:
-
-lib/config.h:

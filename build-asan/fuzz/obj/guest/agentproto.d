@@ -1,3 +1,0 @@
-build-asan/fuzz/obj/guest/agentproto.o: guest/agentproto.c guest/agent.h
-
-guest/agent.h:

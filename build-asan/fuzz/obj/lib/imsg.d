@@ -1,3 +1,0 @@
-build-asan/fuzz/obj/lib/imsg.o: lib/imsg.c lib/imsg.h
-
-lib/imsg.h:

@@ -1,3 +1,0 @@
-build-asan/fuzz/obj/lib/printconf.o: lib/printconf.c lib/config.h
-
-lib/config.h:

@@ -1,6 +1,0 @@
-build-asan/fuzz/obj/lib/version.o: lib/version.c lib/castra.h \
-  build-asan/lib/version.h
-
-lib/castra.h:
-
-build-asan/lib/version.h:

@@ -1,4 +1,0 @@
-build-asan/lib/clean.o: lib/clean.c lib/castra.h lib/state.h lib/config.h
-lib/castra.h:
-lib/state.h:
-lib/config.h:

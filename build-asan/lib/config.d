@@ -1,2 +1,0 @@
-build-asan/lib/config.o: lib/config.c lib/config.h
-lib/config.h:

@@ -1,3 +1,0 @@
-build-asan/lib/imgmeta.o: lib/imgmeta.c lib/imgmeta.h lib/config.h
-lib/imgmeta.h:
-lib/config.h:

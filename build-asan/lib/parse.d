@@ -1,2 +1,0 @@
-build-asan/lib/parse.o: build-asan/lib/parse.c lib/config.h
-lib/config.h:

@@ -1,4 +1,0 @@
-build-asan/lib/proto.o: lib/proto.c lib/imsg.h lib/proto.h lib/config.h
-lib/imsg.h:
-lib/proto.h:
-lib/config.h:

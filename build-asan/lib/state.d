@@ -1,6 +1,0 @@
-build-asan/lib/state.o: lib/state.c lib/log.h lib/state.h lib/castra.h \
- lib/config.h
-lib/log.h:
-lib/state.h:
-lib/castra.h:
-lib/config.h:

@@ -1,1 +1,0 @@
-#define CASTRA_GIT_SHA "936eb40"

@@ -1,1 +1,0 @@
-build-asan/regress/atf_lsan.o: regress/atf_lsan.c

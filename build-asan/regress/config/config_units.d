@@ -1,3 +1,0 @@
-build-asan/regress/config/config_units.o: regress/config/config_units.c \
- lib/config.h
-lib/config.h:

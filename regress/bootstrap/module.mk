@@ -1,0 +1,1 @@
+REGRESS_SH +=	bootstrap/bootstrap
