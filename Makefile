@@ -133,7 +133,7 @@ DEBIAN_PKGS =	build-essential pkg-config byacc libevent-dev libbsd-dev \
 		libjansson-dev libcurl4-openssl-dev libseccomp-dev libmd-dev \
 		qemu-system-x86 qemu-utils e2fsprogs busybox-static cpio \
 		kyua atf-sh libatf-dev mandoc python3 iproute2 clang \
-		openssh-client openssh-server
+		openssh-client openssh-server faketime
 SUDO !=		[ "$$(id -u)" = 0 ] || echo sudo
 
 deps:

@@ -1,7 +1,6 @@
 /*
  * How castra shows the events of up and down as they happen: one line
- * each, and a progress line for downloads that redraws itself on a
- * terminal.
+ * each, and a progress display for downloads (lib/image.c).
  */
 
 #include <stdio.h>
@@ -10,7 +9,8 @@
 
 #include "castra.h"
 
-static int	progress_shown;
+/* Downloads draw a bar on a terminal, plain lines otherwise. */
+static struct castra_progress	*progress;
 
 static void
 format_ms(uint64_t ms, char *buf, size_t len)
@@ -38,36 +38,18 @@ format_bytes(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 }
 
-static void
-progress(const struct castra_event *ev)
-{
-	char	 done[32], total[32];
-
-	format_bytes(ev->ev_done, done, sizeof(done));
-	format_bytes(ev->ev_total, total, sizeof(total));
-	if (isatty(STDOUT_FILENO)) {
-		printf("\r%s: %s of %s\033[K", ev->ev_text, done,
-		    ev->ev_total ? total : "?");
-		progress_shown = 1;
-	} else
-		printf("%s: %s of %s\n", ev->ev_text, done,
-		    ev->ev_total ? total : "?");
-	fflush(stdout);
-}
-
 void
 cli_event(const struct castra_event *ev, void *arg)
 {
 	char	 ms[32], bytes[32];
 
 	if (ev->ev_type == CASTRA_EV_IMAGE_PROGRESS) {
-		progress(ev);
+		if (progress == NULL)
+			progress = castra_progress_new(STDOUT_FILENO);
+		castra_progress_event(progress, ev);
 		return;
 	}
-	if (progress_shown) {
-		putchar('\n');
-		progress_shown = 0;
-	}
+	castra_progress_end(progress);
 	format_ms(ev->ev_ms, ms, sizeof(ms));
 	switch (ev->ev_type) {
 	case CASTRA_EV_WARNING:
@@ -116,7 +98,10 @@ cli_event(const struct castra_event *ev, void *arg)
 		    ev->ev_detail != NULL && ev->ev_detail[0] ? ")" : "");
 		break;
 	case CASTRA_EV_BOOTSTRAP_COMPLETED:
-		if (strcmp(ev->ev_text, "noop") == 0)
+		if (strcmp(ev->ev_text, "skipped") == 0)
+			printf("%s: bootstrap skipped after %s\n", ev->ev_vm,
+			    ms);
+		else if (strcmp(ev->ev_text, "noop") == 0)
 			printf("%s: bootstrap completed in %s, no changes "
 			    "(Castra:noop)\n", ev->ev_vm, ms);
 		else

@@ -43,17 +43,27 @@ int	castrad_main(int, char *[]);
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static char	 fuzz_dir[PATH_MAX];
 static char	 fuzz_sock[PATH_MAX];
+
+/* The socket and its directory go when the fuzzer exits. */
+static void
+fuzz_cleanup(void)
+{
+	unlink(fuzz_sock);
+	rmdir(fuzz_dir);
+}
 
 static void
 fuzz_init(void)
 {
-	char	 dir[] = "/tmp/castra-fuzz-control.XXXXXX";
-
-	if (mkdtemp(dir) == NULL)
+	strlcpy(fuzz_dir, "/tmp/castra-fuzz-control.XXXXXX",
+	    sizeof(fuzz_dir));
+	if (mkdtemp(fuzz_dir) == NULL)
 		err(1, "mkdtemp");
-	snprintf(fuzz_sock, sizeof(fuzz_sock), "%s/castrad.sock", dir);
-	proc_env.pe_home = dir;
+	snprintf(fuzz_sock, sizeof(fuzz_sock), "%s/castrad.sock", fuzz_dir);
+	atexit(fuzz_cleanup);
+	proc_env.pe_home = fuzz_dir;
 	/* Quiet: every bad input would log a line. */
 	log_init(0, LOG_DAEMON);
 	log_setverbose(0);

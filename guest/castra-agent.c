@@ -35,6 +35,7 @@
 
 #define FWCFG_DIR	"/sys/firmware/qemu_fw_cfg/by_name/opt/castra"
 #define CMDLINE_PATH	"/proc/cmdline"
+#define BOOTS_FILE	"/var/lib/castra/boots"	/* kept by init */
 #define INPUT_MAX	32		/* /dev/input/event0..31 */
 #define BUTTONS_MAX	4
 
@@ -392,6 +393,29 @@ agent_send(struct agent *a, struct conn *c, const char *json)
 	return (0);
 }
 
+/*
+ * Once a boot, say which boot of its disk this is: the count that init
+ * keeps in BOOTS_FILE.  On a fresh overlay it is always 1.
+ */
+static void
+agent_announce_boot(struct agent *a, struct conn *c)
+{
+	char	 count[32], json[256];
+	char	*ep;
+	long	 boots;
+
+	if (agent_readfile(BOOTS_FILE, count, sizeof(count)) == -1)
+		return;
+	boots = strtol(count, &ep, 10);
+	if (ep == count || boots < 1)
+		return;
+	snprintf(json, sizeof(json), "{\"payload\":{\"boots\":%ld,"
+	    "\"event\":\"boot\",\"vm\":\"%s\"},\"topic\":\"broadcast\","
+	    "\"type\":\"publish\"}", boots, a->a_cf.ac_name);
+	if (agent_send(a, c, json) == -1)
+		agent_debug(a, "announcing the boot failed");
+}
+
 static void
 agent_granted(struct agent *a, struct conn *c)
 {
@@ -404,6 +428,8 @@ agent_granted(struct agent *a, struct conn *c)
 		agent_fail(a, c, "subscribe failed");
 		return;
 	}
+	if (!a->a_granted)
+		agent_announce_boot(a, c);
 	if (!a->a_granted || a->a_failing) {
 		/* The boot time on the console tells how long boots take. */
 		clock_gettime(CLOCK_BOOTTIME, &ts);

@@ -34,6 +34,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
+#include <sha2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +53,8 @@
 #define BS_GRACE_MS		10000	/* past the guest's own deadline */
 #define BS_RETRY_MS		500
 #define BS_POLL_MS		100
-#define BS_TAIL_MAX		4096
-#define BS_TAIL_LINES		10
-#define BS_LINE_MAX		128
-#define BS_NOOP			"Castra:noop"
 #define BS_REMOTE_DIR		"/tmp/castra-bootstrap-"
+#define BS_CAPABILITY		"bootstrap-v1"	/* an agent that can */
 
 enum bs_step {
 	BS_WAIT,
@@ -93,6 +91,7 @@ struct bs_job {
 	char			 j_script[PATH_MAX];
 	int			 j_exec;	/* run.sh has an x bit */
 	struct bootstrap_tar	 j_tar;
+	char			 j_sha256[SHA256_DIGEST_STRING_LENGTH];
 	uint16_t		 j_port;	/* ssh */
 	char			 j_known[PATH_MAX];
 
@@ -105,19 +104,19 @@ struct bs_job {
 	int64_t			 j_deadline;	/* of the step */
 	int64_t			 j_next;	/* next poll or retry */
 	int64_t			 j_launched;
+	int			 j_capable;	/* the agent can bootstrap */
+	char			 j_caps[128];	/* what it offers */
 	pid_t			 j_pid;
 	int			 j_out;
 	int			 j_tarfd;
 	int			 j_killed;
-	char			 j_tail[BS_TAIL_MAX];
-	size_t			 j_taillen;
-	char			 j_line[BS_LINE_MAX];
-	size_t			 j_linelen;
+	struct bootstrap_out	 j_output;	/* of the step under way */
 	int			 j_noop;
+	int			 j_skipped;	/* auto, and it cannot run */
 	struct castra_bus	*j_bus;
 	json_t			*j_steps;
 	char			 j_error[2048];
-	char			 j_guesttail[BS_TAIL_MAX];
+	char			 j_guesttail[BOOTSTRAP_TAIL_MAX];
 };
 
 struct bootstrap_set {
@@ -275,6 +274,7 @@ bs_decide(struct bs_job *j)
 		j->j_run = -1;
 		return;
 	}
+	SHA256Data(j->j_tar.bt_buf, j->j_tar.bt_len, j->j_sha256);
 	snprintf(j->j_reason, sizeof(j->j_reason), "%s",
 	    j->j_mode == BOOTSTRAP_ALWAYS ? "always runs, after this boot's "
 	    "hello" : "run.sh is there: runs after this boot's hello");
@@ -699,64 +699,6 @@ bs_ssh_spawn(struct bootstrap_set *bs, struct bs_job *j, enum bs_step step)
 	return (0);
 }
 
-/* Keep the last bytes of the output, and notice a Castra:noop line. */
-static void
-bs_output(struct bs_job *j, const char *buf, size_t len)
-{
-	size_t	 i, keep;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] == '\n') {
-			while (j->j_linelen > 0 &&
-			    (j->j_line[j->j_linelen - 1] == '\r' ||
-			    j->j_line[j->j_linelen - 1] == ' '))
-				j->j_linelen--;
-			if (j->j_linelen == strlen(BS_NOOP) &&
-			    memcmp(j->j_line, BS_NOOP, j->j_linelen) == 0)
-				j->j_noop = 1;
-			j->j_linelen = 0;
-		} else if (j->j_linelen < sizeof(j->j_line))
-			j->j_line[j->j_linelen++] = buf[i];
-	}
-	if (len >= sizeof(j->j_tail)) {
-		memcpy(j->j_tail, buf + len - sizeof(j->j_tail),
-		    sizeof(j->j_tail));
-		j->j_taillen = sizeof(j->j_tail);
-		return;
-	}
-	if (j->j_taillen + len > sizeof(j->j_tail)) {
-		keep = sizeof(j->j_tail) - len;
-		memmove(j->j_tail, j->j_tail + j->j_taillen - keep, keep);
-		j->j_taillen = keep;
-	}
-	memcpy(j->j_tail + j->j_taillen, buf, len);
-	j->j_taillen += len;
-}
-
-/*
- * The last lines of the output, made safe for a terminal: the guest
- * wrote them, and an escape sequence must not reach the user's screen.
- */
-static void
-bs_tail_text(const char *tail, size_t len, char *out, size_t outlen)
-{
-	size_t	 start, i, o = 0;
-	int	 lines = 0;
-
-	while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r'))
-		len--;
-	for (start = len; start > 0; start--)
-		if (tail[start - 1] == '\n' && ++lines == BS_TAIL_LINES)
-			break;
-	for (i = start; i < len && o + 1 < outlen; i++) {
-		unsigned char	 ch = tail[i];
-
-		out[o++] = ch == '\n' || ch == '\t' ||
-		    (ch >= 0x20 && ch < 0x7f) || ch >= 0x80 ? ch : '?';
-	}
-	out[o] = '\0';
-}
-
 static void
 bs_step_done(struct bootstrap_set *bs, struct bs_job *j,
     enum castra_step_status st, const char *detail)
@@ -821,9 +763,9 @@ bs_log(struct bootstrap_set *bs, struct bs_job *j, const char *status)
 static void
 bs_fail(struct bootstrap_set *bs, struct bs_job *j, const char *why)
 {
-	char	 tail[BS_TAIL_MAX];
+	char	 tail[BOOTSTRAP_TAIL_MAX];
 
-	bs_tail_text(j->j_tail, j->j_taillen, tail, sizeof(tail));
+	bootstrap_out_tail(&j->j_output, tail, sizeof(tail));
 	if (j->j_guesttail[0] == '\0')
 		strlcpy(j->j_guesttail, tail, sizeof(j->j_guesttail));
 	bs_step_done(bs, j, CASTRA_STEP_FAILED, why);
@@ -841,7 +783,8 @@ bs_fail(struct bootstrap_set *bs, struct bs_job *j, const char *why)
 static void
 bs_complete(struct bootstrap_set *bs, struct bs_job *j)
 {
-	const char	*status = j->j_noop ? "noop" : "success";
+	const char	*status = j->j_skipped ? "skipped" : j->j_noop ?
+			    "noop" : "success";
 
 	j->j_state = BS_DONE;
 	bs_log(bs, j, status);
@@ -858,8 +801,7 @@ bs_next_step(struct bootstrap_set *bs, struct bs_job *j)
 	j->j_step++;
 	j->j_stepstart = bs_now();
 	j->j_next = 0;
-	j->j_taillen = 0;
-	j->j_linelen = 0;
+	bootstrap_out_reset(&j->j_output);
 	if (j->j_step == BS_VERIFY && vm->vm_verify == NULL) {
 		bs_step_done(bs, j, CASTRA_STEP_SKIPPED, "no verify command");
 		bs_complete(bs, j);
@@ -881,6 +823,27 @@ bs_next_step(struct bootstrap_set *bs, struct bs_job *j)
 		break;
 	}
 	j->j_deadline = j->j_stepstart + limit;
+}
+
+/* What the agent offered in its hello; the broker checked its form. */
+static void
+bs_capabilities(struct bs_job *j, json_t *caps)
+{
+	const char	*cap;
+	size_t		 i;
+
+	j->j_capable = 0;
+	j->j_caps[0] = '\0';
+	for (i = 0; i < json_array_size(caps); i++) {
+		if ((cap = json_string_value(json_array_get(caps, i))) ==
+		    NULL)
+			continue;
+		if (strcmp(cap, BS_CAPABILITY) == 0)
+			j->j_capable = 1;
+		if (j->j_caps[0] != '\0')
+			strlcat(j->j_caps, ", ", sizeof(j->j_caps));
+		strlcat(j->j_caps, cap, sizeof(j->j_caps));
+	}
 }
 
 /* Has this boot of the VM said hello?  1 yes, 0 not yet, -1 error. */
@@ -912,9 +875,12 @@ bs_handshake(struct bootstrap_set *bs, struct bs_job *j, char *why,
 	if (state_read_json(bs->bs_rootfd, path, &hs) == -1)
 		return (0);
 	ts = json_integer_value(json_object_get(hs, "timestamp_ms"));
-	json_decref(hs);
-	if (ts < j->j_launched)
+	if (ts < j->j_launched) {
+		json_decref(hs);
 		return (0);
+	}
+	bs_capabilities(j, json_object_get(hs, "capabilities"));
+	json_decref(hs);
 	snprintf(why, len, "hello %lld ms after launch",
 	    (long long)(ts - j->j_launched));
 	return (1);
@@ -963,6 +929,8 @@ bs_ssh_ended(struct bootstrap_set *bs, struct bs_job *j, int status)
 	}
 	if (code == 0) {
 		if (j->j_step == BS_APPLY)
+			j->j_noop = j->j_output.bo_noop;
+		if (j->j_step == BS_APPLY)
 			bs_step_done(bs, j, CASTRA_STEP_SUCCESS, j->j_noop ?
 			    "run.sh reported Castra:noop" : "run.sh succeeded");
 		else if (j->j_step == BS_VERIFY)
@@ -985,10 +953,15 @@ bs_ssh_ended(struct bootstrap_set *bs, struct bs_job *j, int status)
 	if (j->j_step == BS_CONNECT && code == 255 &&
 	    now + BS_RETRY_MS < j->j_deadline) {
 		j->j_next = now + BS_RETRY_MS;
-		j->j_taillen = 0;
+		bootstrap_out_reset(&j->j_output);
 		return;
 	}
-	if (j->j_step == BS_APPLY && (code == 137 || code == 124) &&
+	/*
+	 * timeout(1) in the guest kills its whole group, itself too:
+	 * ssh then says 255 (a remote signal), 137 or 124.
+	 */
+	if (j->j_step == BS_APPLY && (code == 137 || code == 124 ||
+	    code == 255) &&
 	    now - j->j_stepstart >= (int64_t)vm->vm_bootstrap_timeout * 1000)
 		snprintf(why, sizeof(why), "timed out after %us",
 		    vm->vm_bootstrap_timeout);
@@ -1031,7 +1004,7 @@ bs_ssh_advance(struct bootstrap_set *bs, struct bs_job *j)
 	while (j->j_out != -1) {
 		n = read(j->j_out, buf, sizeof(buf));
 		if (n > 0) {
-			bs_output(j, buf, n);
+			bootstrap_out_feed(&j->j_output, buf, n);
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -1078,6 +1051,9 @@ bs_agent_request(struct bs_job *j)
 		return (NULL);
 	if (vm->vm_verify != NULL)
 		json_object_set_new(o, "verify", json_string(vm->vm_verify));
+	/* fw_cfg holds the tar of the VM's boot: it may be another. */
+	json_object_set_new(o, "sha256", json_string(j->j_sha256));
+	json_object_set_new(o, "size", json_integer(j->j_tar.bt_len));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return (s);
@@ -1090,6 +1066,24 @@ bs_agent_connect(struct bootstrap_set *bs, struct bs_job *j)
 	char			 topic[96], *req, why[256];
 	int			 delivered = 0;
 
+	/*
+	 * An agent without it would never answer.  auto runs what can
+	 * run, so it skips with a warning; always fails.
+	 */
+	if (!j->j_capable) {
+		snprintf(why, sizeof(why), "the guest's castra-agent does not "
+		    "offer %s (it offers: %s); use `bootstrap ssh` or a newer "
+		    "agent", BS_CAPABILITY, j->j_caps[0] ? j->j_caps : "none");
+		if (j->j_mode == BOOTSTRAP_ALWAYS) {
+			bs_fail(bs, j, why);
+			return;
+		}
+		bs_step_done(bs, j, CASTRA_STEP_SKIPPED, why);
+		bs_emit(bs, CASTRA_EV_WARNING, j->j_name, why, NULL, 0, 0);
+		j->j_skipped = 1;
+		bs_complete(bs, j);
+		return;
+	}
 	snprintf(topic, sizeof(topic), "bootstrap:%s", j->j_runid);
 	if (castra_bus_open(bs->bs_c, &j->j_bus, &ce) == -1 ||
 	    castra_bus_subscribe(j->j_bus, topic, &ce) == -1) {
@@ -1118,35 +1112,28 @@ bs_agent_connect(struct bootstrap_set *bs, struct bs_job *j)
 
 /* One step result from the agent, for the step under way. */
 static void
-bs_agent_reply(struct bootstrap_set *bs, struct bs_job *j, json_t *msg)
+bs_agent_reply(struct bootstrap_set *bs, struct bs_job *j, const char *json)
 {
-	json_t		*p = json_object_get(msg, "payload");
-	const char	*from, *step, *status, *tail, *detail;
-	char		 why[512];
+	struct bootstrap_reply	 br;
+	char			 detail[512];
 
-	from = json_string_value(json_object_get(msg, "vm"));
-	step = json_string_value(json_object_get(p, "step"));
-	status = json_string_value(json_object_get(p, "status"));
-	tail = json_string_value(json_object_get(p, "output_tail"));
-	detail = json_string_value(json_object_get(p, "detail"));
-	/* Only this VM may answer: the topic is not a secret. */
-	if (from == NULL || strcmp(from, j->j_name) != 0 || step == NULL ||
-	    status == NULL || strcmp(step, bs_stepnames[j->j_step]) != 0)
+	if (bootstrap_reply_parse(json, strlen(json), j->j_name,
+	    bs_stepnames[j->j_step], &br) == -1)
 		return;
-	if (tail != NULL)
-		bs_output(j, tail, strlen(tail));
-	if (j->j_step == BS_APPLY && tail != NULL)
-		bs_output(j, "\n", 1);
-	if (strcmp(status, "success") == 0) {
-		bs_step_done(bs, j, CASTRA_STEP_SUCCESS, detail);
+	j->j_output = br.br_out;
+	if (j->j_step == BS_APPLY && br.br_out.bo_noop)
+		j->j_noop = 1;
+	bootstrap_out_tail(&br.br_detail, detail, sizeof(detail));
+	switch (br.br_status) {
+	case CASTRA_STEP_SUCCESS:
+	case CASTRA_STEP_SKIPPED:
+		bs_step_done(bs, j, br.br_status, detail);
 		bs_next_step(bs, j);
-	} else if (strcmp(status, "skipped") == 0) {
-		bs_step_done(bs, j, CASTRA_STEP_SKIPPED, detail);
-		bs_next_step(bs, j);
-	} else {
-		snprintf(why, sizeof(why), "%s", detail != NULL ? detail :
+		break;
+	default:
+		bs_fail(bs, j, detail[0] != '\0' ? detail :
 		    "the agent reported a failure");
-		bs_fail(bs, j, why);
+		break;
 	}
 }
 
@@ -1154,9 +1141,8 @@ static void
 bs_agent_advance(struct bootstrap_set *bs, struct bs_job *j)
 {
 	struct castra_error	 ce;
-	json_t			*msg;
 	char			*s, why[128];
-	int			 rv;
+	int			 rv = 0;
 
 	if (j->j_step == BS_CONNECT) {
 		bs_agent_connect(bs, j);
@@ -1164,11 +1150,8 @@ bs_agent_advance(struct bootstrap_set *bs, struct bs_job *j)
 	}
 	while (j->j_state == BS_RUNNING &&
 	    (rv = castra_bus_next(j->j_bus, &s, 0, &ce)) == 1) {
-		msg = json_loads(s, 0, NULL);
+		bs_agent_reply(bs, j, s);
 		free(s);
-		if (msg != NULL)
-			bs_agent_reply(bs, j, msg);
-		json_decref(msg);
 	}
 	if (j->j_state != BS_RUNNING)
 		return;

@@ -29,6 +29,32 @@ struct bootstrap_tar {
 int	bootstrap_tar_make(struct bootstrap_tar *, const char *);
 void	bootstrap_tar_free(struct bootstrap_tar *);
 
+#define BOOTSTRAP_TAIL_MAX	4096
+#define BOOTSTRAP_TAIL_LINES	10
+#define BOOTSTRAP_LINE_MAX	128
+
+/* bootstrap_out.c: what the guest says, kept and made safe to show */
+struct bootstrap_out {
+	char		 bo_tail[BOOTSTRAP_TAIL_MAX];	/* the last bytes */
+	size_t		 bo_taillen;
+	char		 bo_line[BOOTSTRAP_LINE_MAX];	/* the current */
+	size_t		 bo_linelen;
+	int		 bo_linelong;
+	int		 bo_noop;	/* a "Castra:noop" line was seen */
+};
+
+struct bootstrap_reply {
+	enum castra_step_status	 br_status;
+	struct bootstrap_out	 br_out;	/* output_tail */
+	struct bootstrap_out	 br_detail;
+};
+
+void	bootstrap_out_reset(struct bootstrap_out *);
+void	bootstrap_out_feed(struct bootstrap_out *, const char *, size_t);
+void	bootstrap_out_tail(const struct bootstrap_out *, char *, size_t);
+int	bootstrap_reply_parse(const char *, size_t, const char *,
+	    const char *, struct bootstrap_reply *);
+
 struct bootstrap_set;
 
 int	bootstrap_resolve(struct castra *, const struct castra_up_options *,

@@ -68,7 +68,8 @@ struct castra_event {
  * STARTED	ev_text: "<transport> <mode>", e.g. "agent auto"
  * STEP		ev_text: the step, ev_num: a castra_step_status,
  *		ev_ms: its duration, ev_detail: what happened or ""
- * COMPLETED	ev_text: "success" or "noop", ev_ms: the whole run
+ * COMPLETED	ev_text: "success", "noop", or "skipped" (auto, and the
+ *		guest cannot take it), ev_ms: the whole run
  * FAILED	ev_text: the error (step and output tail), ev_ms
  * PLANNED	ev_text: "would run", "would skip" or "would error",
  *		ev_detail: the plan, one "key: value" per line,

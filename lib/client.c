@@ -1,6 +1,7 @@
 /*
- * Talking to castrad.  Unless CASTRA_HOME is set, a castrad running as
- * the system's service is used when it answers.  Otherwise a user's
+ * Talking to castrad.  CASTRA_SOCKET, when set, names the one to use.
+ * Unless CASTRA_HOME is set, a castrad running as the system's service
+ * is used when it answers.  Otherwise a user's
  * castrad listens on $CASTRA_HOME/castrad.sock; when none answers
  * there, the client starts one in the background and waits for it.
  */
@@ -122,17 +123,45 @@ client_hello(struct client *cl, struct castra_error *ce)
 	return (client_send(cl, IMSG_CTL_HELLO, -1, &ch, sizeof(ch), ce));
 }
 
+/* A connected socket becomes the client's channel to castrad. */
+static int
+client_ready(struct client *cl, int fd, struct castra_error *ce)
+{
+	cl->cl_fd = fd;
+	if (imsgbuf_init(&cl->cl_ibuf, fd) == -1) {
+		close(fd);
+		castra_seterr(ce, 70, "imsgbuf_init: %s", strerror(errno));
+		return (-1);
+	}
+	imsgbuf_allow_fdpass(&cl->cl_ibuf);
+	return (client_hello(cl, ce));
+}
+
 int
 client_open(struct client *cl, struct castra_error *ce)
 {
-	char	 home[PATH_MAX], sock[PATH_MAX];
-	int	 i, fd;
+	const char	*env;
+	char		 home[PATH_MAX], sock[PATH_MAX];
+	int		 i, fd;
 
 	if (state_home(home, sizeof(home)) == -1 ||
 	    snprintf(sock, sizeof(sock), "%s/castrad.sock", home) >=
 	    (int)sizeof(sock)) {
 		castra_seterr(ce, 70, "cannot find CASTRA_HOME: set it or HOME");
 		return (-1);
+	}
+	/*
+	 * CASTRA_SOCKET names the castrad to use, typically a system one
+	 * elsewhere than /var/lib/castra; the state stays in CASTRA_HOME.
+	 * It is never started from here: it is someone else's.
+	 */
+	if ((env = getenv("CASTRA_SOCKET")) != NULL && *env != '\0') {
+		if ((fd = client_connect(env)) == -1) {
+			castra_seterr(ce, 69, "castrad does not answer on %s "
+			    "(CASTRA_SOCKET): %s", env, strerror(errno));
+			return (-1);
+		}
+		return (client_ready(cl, fd, ce));
 	}
 	/* The system's castrad serves users who did not choose a home. */
 	fd = -1;
@@ -157,14 +186,7 @@ client_open(struct client *cl, struct castra_error *ce)
 		    home);
 		return (-1);
 	}
-	cl->cl_fd = fd;
-	if (imsgbuf_init(&cl->cl_ibuf, fd) == -1) {
-		close(fd);
-		castra_seterr(ce, 70, "imsgbuf_init: %s", strerror(errno));
-		return (-1);
-	}
-	imsgbuf_allow_fdpass(&cl->cl_ibuf);
-	return (client_hello(cl, ce));
+	return (client_ready(cl, fd, ce));
 }
 
 int

@@ -10,6 +10,7 @@ LIB_SRCS +=	lib/parse.y lib/printconf.c lib/config.c
 $(B)/lib/parse.o: $(B)/lib/parse.c
 LIB_SRCS +=	lib/imgmeta.c lib/image.c
 LIB_SRCS +=	lib/bus.c
-LIB_SRCS +=	lib/bootstrap.c lib/bootstrap_tar.c lib/bootstrap_log.c
+LIB_SRCS +=	lib/bootstrap.c lib/bootstrap_tar.c lib/bootstrap_log.c \
+		lib/bootstrap_out.c
 LIB_SRCS +=	lib/version.c
 LIB_SRCS +=	lib/preflight.c

@@ -466,7 +466,8 @@ ATF_TC_BODY(vm, tc)
 	cv.cv_ndepends = CONFIG_DEPENDS_MAX;
 	TAKEN(IMSG_CTL_VM, proto_read_vm, cv, out);
 	/* A bad one among them is found. */
-	strlcpy(cv.cv_forwards[15].cf_bind, "::", sizeof(cv.cv_forwards[15].cf_bind));
+	strlcpy(cv.cv_forwards[15].cf_bind, "::",
+	    sizeof(cv.cv_forwards[15].cf_bind));
 	REFUSED(IMSG_CTL_VM, proto_read_vm, cv, out);
 
 	for (i = 0; i < sizeof(bad_binds) / sizeof(bad_binds[0]); i++) {

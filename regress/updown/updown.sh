@@ -129,7 +129,6 @@ EOF2
 	atf_check -o match:"solo: stopped" -o match:"is down" $CASTRA down
 	[ -f "$root/overlays/solo.qcow2" ] && atf_fail "the overlay is left"
 	check_status "s['vms'][0]['state']" "stopped"
-	check_status "s['vms'][0]['broker']" "offline"
 }
 up_wait_reachable_cleanup()
 {
@@ -380,6 +379,11 @@ import socket
 s = socket.create_connection(('127.0.0.1', $port))
 print(s.makefile().readline(), end='')"
 	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	# A host session on the same listener reaches the bus.
+	atf_check -o match:"published" \
+	    $CASTRA bus publish --topic broadcast --payload '{"hello":1}'
+	grep -q '"hello":1' "$root/logs/bus/bus.log" ||
+	    atf_fail "the publish is not in logs/bus/bus.log"
 	atf_check -o ignore $CASTRA down
 }
 broker_only_cleanup()
