@@ -78,11 +78,12 @@ LIB_OBJS =	$(patsubst %.c,$(B)/%.o,$(patsubst %.y,%.c,$(LIB_SRCS)))
 PROGS =		$(PROGS_BIN) $(PROGS_SBIN)
 REGRESS_NEEDS =	image
 
-.PHONY: all deps image up regress install uninstall clean lint bench
+.PHONY: all programs deps image up regress install uninstall clean lint bench
 
-all: $(B)/libcastra.a $(B)/libcastra.so $(B)/castra.pc \
-    $(addprefix $(B)/bin/,$(PROGS)) $(REGRESS_PROGS) $(BENCH_PROGS) \
-    $(FUZZ_PROGS)
+all: programs $(REGRESS_PROGS) $(BENCH_PROGS) $(FUZZ_PROGS)
+
+programs: $(B)/libcastra.a $(B)/libcastra.so $(B)/castra.pc \
+    $(addprefix $(B)/bin/,$(PROGS))
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -155,7 +156,7 @@ deps:
 # The README's one command: everything from a fresh machine to a VM.
 up:
 	$(MAKE) deps
-	$(MAKE) all image
+	$(MAKE) programs image
 	cd examples/devbox && $(CURDIR)/$(B)/bin/castra up --wait
 
 # A build that fails still ends with the summary line CI looks for.
@@ -194,7 +195,7 @@ lint: cppcheck
 cppcheck:
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(CPPCHECK_DIRS)
 
-install: all
+install: programs
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 $(B)/libcastra.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/libcastra.so $(DESTDIR)$(LIBDIR)/libcastra.so.0
@@ -218,6 +219,7 @@ ifndef WITHOUT_CLI
 	for m in $(filter %.8,$(MANS)); do \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -d $(DESTDIR)$(UNITDIR)
+	$(MAKE) install-image
 	sed 's|@SBINDIR@|$(SBINDIR)|' etc/castrad.service.in \
 	    >$(DESTDIR)$(UNITDIR)/castrad.service
 	if [ -z "$(DESTDIR)" ] && ! getent passwd _castra >/dev/null; then \

@@ -16,9 +16,12 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,29 +82,138 @@ project_permitted(struct project *pr, uid_t uid)
 }
 
 /*
- * Make the state root's directories.  As root, the children run as
- * _castra and write into some of them, so those become _castra's.
+ * Is there a symbolic link in dirfd?  A directory castrad takes over
+ * from a user must not hold one: QEMU and the children, as _castra,
+ * would write or remove what it points at.
  */
 static int
-project_dirs(int rootfd)
+project_dir_links(int dirfd, char *name, size_t len)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*dir;
+	int		 fd, found = 0;
+
+	if ((fd = dup(dirfd)) == -1)
+		return (-1);
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return (-1);
+	}
+	rewinddir(dir);
+	while (!found && (de = readdir(dir)) != NULL) {
+		if (de->d_type == DT_UNKNOWN) {
+			if (fstatat(dirfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				continue;
+			found = S_ISLNK(st.st_mode);
+		} else
+			found = de->d_type == DT_LNK;
+		if (found)
+			strlcpy(name, de->d_name, len);
+	}
+	closedir(dir);
+	return (found);
+}
+
+/*
+ * One directory of the state root, reached one component at a time
+ * and never through a symbolic link: as root, castrad then gives it
+ * to _castra, setgid to the owner's group so that the owner reads
+ * what the children write there.  On failure err says why.
+ */
+static int
+project_dir_take(int rootfd, const char *path, gid_t gid, char *err,
+    size_t errlen)
 {
 	struct stat	 st;
+	char		 buf[PATH_MAX], link[NAME_MAX + 1], *name, *next;
+	int		 fd, dirfd;
+
+	strlcpy(buf, path, sizeof(buf));
+	if ((dirfd = dup(rootfd)) == -1)
+		goto fail;
+	for (name = buf; name != NULL; name = next) {
+		if ((next = strchr(name, '/')) != NULL)
+			*next++ = '\0';
+		if (mkdirat(dirfd, name, 0750) == -1 && errno != EEXIST)
+			goto fail;
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(dirfd);
+		if ((dirfd = fd) == -1) {
+			if (errno == ELOOP || errno == ENOTDIR)
+				snprintf(err, errlen, "%s in the state root "
+				    "is not a directory (a symbolic link?); "
+				    "remove it", path);
+			goto fail;
+		}
+	}
+	if (getuid() != 0) {
+		close(dirfd);
+		return (0);
+	}
+	if (fstat(dirfd, &st) == -1)
+		goto fail;
+	if (st.st_uid != castra_uid) {
+		switch (project_dir_links(dirfd, link, sizeof(link))) {
+		case -1:
+			goto fail;
+		case 1:
+			snprintf(err, errlen, "%s/%s in the state root is a "
+			    "symbolic link; remove it", path, link);
+			goto fail;
+		}
+	}
+	if (fchown(dirfd, castra_uid, gid) == -1 ||
+	    fchmod(dirfd, 02750) == -1)
+		goto fail;
+	close(dirfd);
+	return (0);
+
+ fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "cannot prepare %s in the state root: "
+		    "%s", path, strerror(errno));
+	if (dirfd != -1)
+		close(dirfd);
+	return (-1);
+}
+
+/*
+ * Make the state root's directories.  As root, the children run as
+ * _castra and write into some of them, so those become _castra's.  The
+ * root itself stays the owner's, and only _castra's group may enter
+ * it: other users see nothing of the project, not even its logs.
+ */
+static int
+project_dirs(int rootfd, char *err, size_t errlen)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	gid_t		 gid;
 	size_t		 i;
 
-	/* The children reach their directories through the root. */
-	if (getuid() == 0 && (fstat(rootfd, &st) == -1 ||
-	    fchmod(rootfd, (st.st_mode & 07777) | S_IXOTH) == -1))
+	err[0] = '\0';
+	if (fstat(rootfd, &st) == -1) {
+		snprintf(err, errlen, "the state root: %s", strerror(errno));
 		return (-1);
-
-	for (i = 0; i < sizeof(state_dirs) / sizeof(state_dirs[0]); i++) {
-		if (mkdirat(rootfd, state_dirs[i], 0755) == -1 &&
-		    errno != EEXIST)
-			return (-1);
-		if (getuid() == 0 && (fchownat(rootfd, state_dirs[i],
-		    castra_uid, castra_gid, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    fchmodat(rootfd, state_dirs[i], 0755, 0) == -1))
-			return (-1);
 	}
+	gid = st.st_gid;
+	if (getuid() == 0) {
+		gid = (pw = getpwuid(st.st_uid)) != NULL ? pw->pw_gid :
+		    castra_gid;
+		if (fchown(rootfd, -1, castra_gid) == -1 ||
+		    fchmod(rootfd, 0710) == -1) {
+			snprintf(err, errlen, "cannot prepare the state root: "
+			    "%s", strerror(errno));
+			return (-1);
+		}
+	}
+	for (i = 0; i < sizeof(state_dirs) / sizeof(state_dirs[0]); i++)
+		if (project_dir_take(rootfd, state_dirs[i], gid, err,
+		    errlen) == -1)
+			return (-1);
 	return (0);
 }
 
@@ -239,11 +351,8 @@ project_new(struct ctlconn *cc, struct ctlupload *cu, char *err,
 		    "not to you", st.st_uid);
 		return (NULL);
 	}
-	if (project_dirs(cu->cu_rootfd) == -1) {
-		snprintf(err, errlen, "cannot prepare the state root: %s",
-		    strerror(errno));
+	if (project_dirs(cu->cu_rootfd, err, errlen) == -1)
 		return (NULL);
-	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		fatal("%s", __func__);
 	pr->pr_conf = cu->cu_project;

@@ -225,8 +225,10 @@ bs_ssh_port(const struct instance *in)
 {
 	int	 f;
 
+	/* Like a forward, each instance's port moves up by its index. */
 	if (in->in_vm->vm_ssh_port != 0)
-		return (in->in_vm->vm_ssh_port + in->in_index);
+		return (in->in_vm->vm_ssh_port + in->in_index > 65535 ? 0 :
+		    in->in_vm->vm_ssh_port + in->in_index);
 	for (f = 0; f < in->in_nforwards; f++)
 		if (in->in_forwards[f].fw_proto == FORWARD_TCP &&
 		    in->in_forwards[f].fw_guest == 22)
@@ -239,8 +241,7 @@ static void
 bs_decide(struct bs_job *j)
 {
 	const struct vm	*vm = j->j_in->in_vm;
-	const char	*always = j->j_mode == BOOTSTRAP_ALWAYS ?
-			    "always" : NULL;
+	int		 always = j->j_mode == BOOTSTRAP_ALWAYS;
 	struct stat	 st;
 
 	memset(&st, 0, sizeof(st));
@@ -266,6 +267,13 @@ bs_decide(struct bs_job *j)
 		return;
 	}
 	j->j_exec = (st.st_mode & S_IXUSR) != 0;
+	if (vm->vm_ssh && j->j_port == 0) {
+		snprintf(j->j_reason, sizeof(j->j_reason), "ssh port %u plus "
+		    "the instance index %u is past 65535", vm->vm_ssh_port,
+		    j->j_in->in_index);
+		j->j_run = -1;
+		return;
+	}
 	if (bootstrap_tar_make(&j->j_tar, vm->vm_bootstrap_dir) == -1) {
 		snprintf(j->j_reason, sizeof(j->j_reason), "%s/%s: %s",
 		    vm->vm_bootstrap_dir, j->j_tar.bt_failed,
@@ -676,6 +684,7 @@ bs_ssh_spawn(struct bootstrap_set *bs, struct bs_job *j, enum bs_step step)
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
 		if (step == BS_TRANSFER) {
 			in = j->j_tarfd;
 			lseek(in, 0, SEEK_SET);
@@ -851,24 +860,32 @@ static int
 bs_handshake(struct bootstrap_set *bs, struct bs_job *j, char *why,
     size_t len)
 {
-	json_t	*rec = NULL, *hs = NULL;
-	char	 path[PATH_MAX];
-	int64_t	 ts;
+	json_t		*rec = NULL, *hs = NULL;
+	const char	*state;
+	char		 path[PATH_MAX];
+	int64_t		 ts;
+	int		 dead;
 
-	if (j->j_launched == 0) {
-		snprintf(path, sizeof(path), "%s/%s.json", STATE_VMS,
-		    j->j_name);
-		if (state_read_json(bs->bs_rootfd, path, &rec) == -1) {
-			snprintf(why, len, "%s: %s", path, strerror(errno));
-			return (errno == ENOENT ? 0 : -1);
-		}
-		j->j_launched = json_integer_value(json_object_get(rec,
-		    "launched_at_ms"));
-		json_decref(rec);
-		if (j->j_launched <= 0) {
-			j->j_launched = 0;
-			return (0);
-		}
+	/* Read each time: a VM that dies while we wait fails at once. */
+	snprintf(path, sizeof(path), "%s/%s.json", STATE_VMS, j->j_name);
+	if (state_read_json(bs->bs_rootfd, path, &rec) == -1) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return (errno == ENOENT ? 0 : -1);
+	}
+	j->j_launched = json_integer_value(json_object_get(rec,
+	    "launched_at_ms"));
+	state = json_string_value(json_object_get(rec, "state"));
+	dead = state != NULL && (strcmp(state, "stopped") == 0 ||
+	    strcmp(state, "error") == 0);
+	if (dead)
+		snprintf(why, len, "the VM is %s; see `castra logs %s`",
+		    state, j->j_name);
+	json_decref(rec);
+	if (dead)
+		return (-1);
+	if (j->j_launched <= 0) {
+		j->j_launched = 0;
+		return (0);
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", STATE_HANDSHAKES,
 	    j->j_name);
@@ -1279,6 +1296,7 @@ bootstrap_run(struct bootstrap_set *bs, castra_event_fn *fn, void *arg,
     struct castra_error *ce)
 {
 	struct pollfd	 pfd[256];
+	void		(*oldpipe)(int);
 	struct bs_job	*j;
 	const char	*who;
 	char		 why[256], path[PATH_MAX];
@@ -1304,7 +1322,8 @@ bootstrap_run(struct bootstrap_set *bs, castra_event_fn *fn, void *arg,
 		castra_seterr(ce, 73, "%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	signal(SIGPIPE, SIG_IGN);
+	/* A broker or a child that hangs up must not kill castra. */
+	oldpipe = signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		busy = 0;
 		for (i = 0; i < bs->bs_njobs; i++) {
@@ -1332,9 +1351,11 @@ bootstrap_run(struct bootstrap_set *bs, castra_event_fn *fn, void *arg,
 		n = bs_pollfds(bs, pfd, sizeof(pfd) / sizeof(pfd[0]));
 		if (poll(pfd, n, BS_POLL_MS) == -1 && errno != EINTR) {
 			castra_seterr(ce, 71, "poll: %s", strerror(errno));
+			signal(SIGPIPE, oldpipe);
 			return (-1);
 		}
 	}
+	signal(SIGPIPE, oldpipe);
 	bs_result(bs, ce);
 	return (ce->ce_code != 0 ? -1 : 0);
 }

@@ -86,7 +86,10 @@ bootstrap_out_tail(const struct bootstrap_out *bo, char *out, size_t outlen)
 		if (tail[start - 1] == '\n' &&
 		    ++lines == BOOTSTRAP_TAIL_LINES)
 			break;
-	for (i = start; i < len && o + 1 < outlen; i++) {
+	/* What does not fit goes from the front: the end matters most. */
+	if (len - start > outlen - 1)
+		start = len - (outlen - 1);
+	for (i = start; i < len; i++) {
 		unsigned char	 ch = tail[i];
 
 		out[o++] = ch == '\n' || ch == '\t' ||

@@ -45,6 +45,12 @@ state_home(char *buf, size_t len)
 				return (-1);
 			n = snprintf(buf, len, "%s/%s", cwd, env);
 		}
+	} else if (getuid() == 0) {
+		/*
+		 * root shares the system's castrad, whose children run as
+		 * _castra and could not reach into /root.
+		 */
+		n = snprintf(buf, len, "%s", STATE_HOME_SYSTEM);
 	} else {
 		if ((home = getenv("HOME")) == NULL || *home != '/') {
 			if ((pw = getpwuid(getuid())) == NULL) {

@@ -124,6 +124,11 @@ status_broker(struct status *s, const struct config *cfg)
 	st->st_broker_port = cfg->cf_broker_port;
 	if (status_read(s, STATE_BROKER, &obj) != 1)
 		return;
+	/* castrad leaves this behind after down: no process to check. */
+	state = status_str(obj, "state");
+	if (state != NULL && strcmp(state, "stopped") == 0 &&
+	    status_int(obj, "port", 1, 65535, &port) != -1)
+		goto done;
 	if (status_int(obj, "pid", 1, INT32_MAX, &pid) != 1 ||
 	    status_int(obj, "start_time", 1, INT64_MAX, &start) != 1 ||
 	    status_int(obj, "port", 1, 65535, &port) == -1) {
@@ -132,7 +137,6 @@ status_broker(struct status *s, const struct config *cfg)
 		    st->st_state_root, STATE_BROKER);
 		goto done;
 	}
-	state = status_str(obj, "state");
 	if (state != NULL && strcmp(state, "listening") == 0 &&
 	    state_pid_matches(pid, start)) {
 		st->st_broker_state = "listening";

@@ -428,6 +428,46 @@ overrides_cleanup()
 	stop_all
 }
 
+atf_test_case agent_capability cleanup
+agent_capability_head()
+{
+	atf_set "descr" "through the agent: a guest whose agent does not" \
+	    "offer bootstrap-v1 is skipped with a warning in auto mode and" \
+	    "fails in always mode, at once, not after a timeout"
+	atf_set "timeout" "240"
+}
+agent_capability_body()
+{
+	setup_project <<'EOF2'
+vm "web" {
+	image "castra-default"
+	bootstrap dir "prov"
+}
+EOF2
+	mkdir -p project/prov
+	printf '#!/bin/sh\necho hi\n' >project/prov/run.sh
+	atf_check -o save:up.out -e save:up.err $CASTRA up
+	root=$(status_field "s['state_root']")
+	python3 -c "import json, sys; \
+sys.exit('bootstrap-v1' in json.load(open('$root/handshakes/web.json'))\
+['capabilities'])" || atf_fail "this agent offers bootstrap-v1: make \
+this test check a real agent bootstrap instead"
+	grep -q "^   - web connect: skipped .*does not offer bootstrap-v1" \
+	    up.out || atf_fail "connect not skipped: $(cat up.out)"
+	grep -q "warning: .*does not offer bootstrap-v1 (it offers: bus-v1)" \
+	    up.err || atf_fail "no warning: $(cat up.err)"
+	grep -q "web: bootstrap skipped" up.out || atf_fail "not skipped"
+	[ "$(runlog_field web "l['status']")" = skipped ] ||
+	    atf_fail "the run log does not say skipped"
+	atf_check -s exit:70 -o ignore \
+	    -e match:"failed at step connect: the guest's castra-agent" \
+	    $CASTRA up --bootstrap always
+}
+agent_capability_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case plan_changes_nothing
@@ -436,4 +476,5 @@ atf_init_test_cases()
 	atf_add_test_case ssh_failure
 	atf_add_test_case ssh_timeout
 	atf_add_test_case overrides
+	atf_add_test_case agent_capability
 }

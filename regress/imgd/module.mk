@@ -4,4 +4,4 @@ REGRESS_C +=	imgd/driver imgd/meta_test
 imgd/driver_SRCS =	regress/imgd/driver.c
 imgd/meta_test_SRCS =	regress/imgd/meta_test.c
 REGRESS_SH +=	imgd/imgd_test
-REGRESS_SH +=	imgd/cli_test
+REGRESS_SH +=	imgd/cli_test imgd/up_test

@@ -4,13 +4,22 @@
 
 . "$(atf_get_srcdir)/common.sh"
 
-# A free TCP port on 127.0.0.1, chosen by the kernel.
+# A free TCP port on 127.0.0.1, chosen by the kernel, whose successor
+# is free too: the replicas web-0 and web-1 take both.
 free_port()
 {
 	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+for i in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    t = socket.socket()
+    try:
+        t.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p)
+    break'
 }
 
 # Listen on 127.0.0.1:$1 until killed; waits until it is bound.

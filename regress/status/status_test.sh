@@ -85,7 +85,7 @@ fresh_handshake_body()
 	atf_check -o inline:"stopped offline\n" \
 	    python3 -c "$jq" 'j["vms"][1]["state"], j["vms"][1]["broker"]' <status.json
 	atf_check -o inline:"" cat status.err
-	atf_check -s exit:0 -o match:"^web-0 +running +2/512M +00:00:0[0-9] +reachable +broadcast,vm:web-0 hb" \
+	atf_check -s exit:0 -o match:"^web-0 +running +2/512M +00:00:[0-5][0-9] +reachable +broadcast,vm:web-0 hb" \
 	    -o match:"Reachable: yes" sh -c "cd proj && '$castra' status"
 }
 fresh_handshake_cleanup()
@@ -190,6 +190,12 @@ identity_body()
 	    <status.json
 	atf_check -o inline:"{'state': 'listening', 'pid': $bgpid, 'port': 7171}\n" \
 	    python3 -c "$jq" 'j["broker"]' <status.json
+	# What castrad writes after down: stopped, no process, no warning.
+	printf '{"port":7170,"state":"stopped"}\n' >"$SR/broker.json"
+	status_json
+	atf_check -o inline:"{'state': 'stopped', 'port': 7170}\n" \
+	    python3 -c "$jq" 'j["broker"]' <status.json
+	atf_check -o inline:"" cat status.err
 }
 identity_cleanup()
 {

@@ -1,0 +1,273 @@
+#! /usr/bin/env atf-sh
+#
+# SIGKILL of castrad, of each of its children and of a QEMU, at rest and
+# in the middle of up and down.  After each: one QEMU per running VM and
+# none for a stopped one, no overlay of a stopped VM, castra status
+# truthful, the image cache intact, and the next up and down work.
+
+. "$(atf_get_srcdir)/common.sh"
+
+solo_project()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+	memory 256M
+}
+EOF2
+}
+
+# The broker of the project answers on its port with its banner.
+check_banner()
+{
+	atf_check -o match:"^castra-broker 0.1 ready" python3 -c "
+import socket
+s = socket.create_connection(('127.0.0.1', $port), timeout=10)
+print(s.makefile().readline(), end='')"
+}
+
+atf_test_case children_at_rest cleanup
+children_at_rest_head()
+{
+	atf_set "descr" "each child of castrad killed while a project is" \
+	    "up is restarted, gets its state again, and loses no VM"
+	atf_set "timeout" "300"
+}
+children_at_rest_body()
+{
+	solo_project
+	start_castrad
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	root=$(state_root)
+	qemu=$(json_get "$root/vms/solo.json" pid)
+	check_qemus solo "$root" 1
+
+	# A new broker gets the listener back and the VM's token: the
+	# guest's next hello is granted again.
+	kill_child castra-broker
+	wait_for 10 'check_banner >/dev/null 2>&1' ||
+	    atf_fail "the restarted broker does not listen on $port"
+	check_banner
+	check_status "s['broker']['state']" "listening"
+	[ "$(json_get "$root/broker.json" pid)" = \
+	    "$(child_pid castra-broker)" ] ||
+	    atf_fail "broker.json does not name the new broker"
+
+	kill_child castra-imgd
+	check_cache
+	check_qemus solo "$root" 1
+
+	# A new vmm adopts the running VM: it still watches it.
+	kill_child castra-vmm
+	check_qemus solo "$root" 1
+	check_status "s['vms'][0]['state']" "running"
+	check_status "s['vms'][0]['pid']" "$qemu"
+	kill -0 "$qemu" || atf_fail "QEMU died with castra-vmm"
+	kill -9 "$qemu"
+	wait_status "s['vms'][0]['state']" 15 stopped
+	check_no_overlay solo "$root"
+	check_qemus solo "$root" 0
+
+	# The project comes up again in the same castrad.
+	atf_check -o ignore -e ignore $CASTRA down
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	check_qemus solo "$root" 1
+	check_banner
+	atf_check -o match:"solo: powered off" $CASTRA down
+	check_qemus solo "$root" 0
+	check_no_overlay solo "$root"
+	check_status "s['vms'][0]['state']" "stopped"
+	check_status "s['broker']['state']" "stopped"
+	check_cache
+}
+children_at_rest_cleanup()
+{
+	stop_all
+}
+
+atf_test_case castrad_at_rest cleanup
+castrad_at_rest_head()
+{
+	atf_set "descr" "castrad killed while a project is up: a new one" \
+	    "adopts the VM and the broker, up does not start a second QEMU"
+	atf_set "timeout" "300"
+}
+castrad_at_rest_body()
+{
+	solo_project
+	start_castrad
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	root=$(state_root)
+	qemu=$(json_get "$root/vms/solo.json" pid)
+	kill -9 "$(castrad_pid)"
+	wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+	kill -0 "$qemu" || atf_fail "QEMU died with castrad"
+	check_status "s['vms'][0]['state']" "running"
+
+	start_castrad
+	grep -q "adopted running VMs" castrad.log ||
+	    atf_fail "the new castrad did not adopt the project"
+	check_banner
+	atf_check -o match:"already up" $CASTRA up --wait
+	check_qemus solo "$root" 1
+	[ "$(json_get "$root/vms/solo.json" pid)" = "$qemu" ] ||
+	    atf_fail "the VM was replaced"
+	# Its vmm watches the adopted QEMU.
+	kill -9 "$qemu"
+	wait_status "s['vms'][0]['state']" 15 stopped
+	check_no_overlay solo "$root"
+	atf_check -o ignore -e ignore $CASTRA down
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	atf_check -o match:"solo: powered off" $CASTRA down
+	check_qemus solo "$root" 0
+	check_cache
+}
+castrad_at_rest_cleanup()
+{
+	stop_all
+}
+
+# Run `castra up --wait` in the background, output in up.out.
+up_background()
+{
+	$CASTRA up --wait >up.out 2>&1 &
+	echo $! >up.pid
+}
+
+up_status()
+{
+	wait "$(cat up.pid)"
+}
+
+# After a disturbed up: the project can be brought down and up again,
+# with one QEMU and a reachable guest, and down leaves nothing.
+check_recovers()
+{
+	timeout 120 $CASTRA down >down.out 2>&1 ||
+	    atf_fail "down after the fault failed: $(cat down.out)"
+	check_qemus solo "$root" 0
+	check_no_overlay solo "$root"
+	check_status "s['vms'][0]['state']" "stopped"
+	check_cache
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	check_qemus solo "$root" 1
+	atf_check -o match:"is down" $CASTRA down
+	check_qemus solo "$root" 0
+	check_no_overlay solo "$root"
+	check_cache
+}
+
+atf_test_case during_up cleanup
+during_up_head()
+{
+	atf_set "descr" "castra-vmm, the QEMU, castra-broker and castrad" \
+	    "killed while the VM boots"
+	atf_set "timeout" "600"
+}
+during_up_body()
+{
+	solo_project
+	start_castrad
+	root="$PWD/home/projects/$(ls home/projects 2>/dev/null)"
+
+	for victim in castra-vmm qemu castra-broker castrad; do
+		echo "== $victim" >>castrad.log
+		up_background
+		wait_for 60 'root=$(state_root 2>/dev/null) &&
+		    [ -n "$(qemu_pids solo "$root")" ]' ||
+		    atf_fail "$victim: no QEMU started; $(cat up.out)"
+		case $victim in
+		qemu)
+			kill -9 "$(qemu_pids solo "$root")"
+			up_status && atf_fail "up succeeded without its VM"
+			grep -q "solo exited while starting" up.out ||
+			    atf_fail "up does not say why: $(cat up.out)"
+			;;
+		castrad)
+			kill -9 "$(castrad_pid)"
+			up_status && atf_fail "up succeeded without castrad"
+			grep -q "castrad" up.out ||
+			    atf_fail "up does not say why: $(cat up.out)"
+			wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+			start_castrad
+			;;
+		*)
+			kill_child $victim
+			up_status ||
+			    atf_fail "$victim: up failed: $(cat up.out)"
+			grep -q "solo: reachable" up.out ||
+			    atf_fail "$victim: up did not wait: $(cat up.out)"
+			check_qemus solo "$root" 1
+			;;
+		esac
+		check_recovers
+	done
+}
+during_up_cleanup()
+{
+	stop_all
+}
+
+atf_test_case during_down cleanup
+during_down_head()
+{
+	atf_set "descr" "castra-vmm and castrad killed while a VM that" \
+	    "ignores the power button is being stopped"
+	atf_set "timeout" "600"
+}
+during_down_body()
+{
+	setup_project <<'EOF2'
+include "deaf.conf"
+vm "solo" {
+	image "deaf"
+	memory 256M
+}
+EOF2
+	sed -e 's/image "castra-default"/image "deaf"/' \
+	    -e 's/cmdline "\(.*\)"/cmdline "\1 castra.poweroff=ignore"/' \
+	    "$builddir/image/default-image.conf" >project/deaf.conf
+	start_castrad
+	for victim in castra-vmm castrad; do
+		atf_check -o match:"solo: reachable" $CASTRA up --wait
+		root=$(state_root)
+		qemu=$(json_get "$root/vms/solo.json" pid)
+		$CASTRA down --graceful-wait 5 >down.out 2>&1 &
+		echo $! >down.pid
+		wait_for 10 'grep -q "stopping" down.out' ||
+		    atf_fail "down did not start: $(cat down.out)"
+		case $victim in
+		castrad)
+			kill -9 "$(castrad_pid)"
+			wait "$(cat down.pid)" &&
+			    atf_fail "down succeeded without castrad"
+			wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+			start_castrad
+			;;
+		*)
+			kill_child $victim
+			wait "$(cat down.pid)"
+			;;
+		esac
+		# Whatever the first down said, a second one finishes.
+		timeout 120 $CASTRA down --graceful-wait 2 >down2.out 2>&1 ||
+		    atf_fail "$victim: down after the fault failed: \
+$(cat down.out down2.out)"
+		wait_no_qemu solo "$root" 20
+		check_no_overlay solo "$root"
+		check_status "s['vms'][0]['state']" "stopped"
+		check_cache
+	done
+}
+during_down_cleanup()
+{
+	stop_all
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case children_at_rest
+	atf_add_test_case castrad_at_rest
+	atf_add_test_case during_up
+	atf_add_test_case during_down
+}

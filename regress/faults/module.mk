@@ -1,0 +1,10 @@
+# regress/faults: castrad as a dependable service.  Processes killed at
+# rest and mid-operation, full disks, corrupt and stale state files,
+# concurrent ups and a stepped clock, all with real guests.
+REGRESS_SH +=	faults/faults_kill
+
+# Helpers that the scripts (and regress/load's) source.
+REGRESS_PROGS +=	$(B)/regress/faults/common.sh
+$(B)/regress/faults/common.sh: regress/faults/common.sh
+	@mkdir -p $(dir $@)
+	cp $< $@

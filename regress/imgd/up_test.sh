@@ -1,0 +1,129 @@
+#! /usr/bin/env atf-sh
+#
+# The image cache as castra up uses it: the default guest image served
+# over http:// by httpd.py on 127.0.0.1, a real guest booted under QEMU,
+# the server's request log checked after up, down and up again.  Every
+# path is under the case's own directory.
+
+wait_for()
+{
+	i=0
+	while ! eval "$1"; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); \
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_free()
+{
+	python3 -c 'import socket, sys; s = socket.socket(); \
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+
+# httpd.py serving the default image's three files; the project file
+# names them by http:// URL with the digests make image wrote.
+setup()
+{
+	bindir=$(atf_config_get bindir)
+	srcdir=$(atf_config_get srcdir)
+	builddir=$(atf_config_get builddir)
+	conf="$builddir/image/default-image.conf"
+	[ -f "$conf" ] || atf_fail "the default image is not built: run make image"
+	mkdir -p www home proj
+	for f in rootfs.qcow2 vmlinuz initrd.img; do
+		ln -s "$builddir/image/$f" "www/$f"
+	done
+	python3 "$srcdir/regress/imgd/httpd.py" "$(pwd)/www" \
+	    "$(pwd)/http.log" "$(pwd)/port" 2>httpd.err &
+	echo $! >httpd.pid
+	wait_for '[ -s port ]' || atf_fail "httpd.py did not start"
+	base="http://127.0.0.1:$(cat port)"
+	export CASTRA_HOME="$(pwd)/home"
+	castra="$bindir/castra -c proj/castra.conf"
+	bport=$(free_port)
+	{
+		echo "project \"upcache$$\""
+		echo "broker port $bport"
+		sed -e "s|file://$builddir/image/|$base/ok/|" \
+		    -e 's|castra-default|served|' "$conf"
+		printf 'vm "solo" {\n\timage "served"\n\tmemory 256M\n}\n'
+	} >proj/castra.conf
+	grep -q "url \"file:" proj/castra.conf &&
+	    atf_fail "a file:// URL is left in $(cat proj/castra.conf)"
+	return 0
+}
+
+teardown()
+{
+	export CASTRA_HOME="$(pwd)/home"
+	bindir=$(atf_config_get bindir)
+	[ -f proj/castra.conf ] &&
+	    "$bindir/castra" -c proj/castra.conf down >/dev/null 2>&1
+	if [ -f home/castrad.pid ]; then
+		pid=$(cat home/castrad.pid)
+		kill -TERM "$pid" 2>/dev/null
+		wait_for '! kill -0 $pid 2>/dev/null' ||
+		    kill -KILL "$pid" 2>/dev/null
+	fi
+	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
+	return 0
+}
+
+# How many requests the server has seen for file $1.
+requests()
+{
+	grep -c "^GET /ok/$1 " http.log
+}
+
+atf_test_case second_up_no_request cleanup
+second_up_no_request_head()
+{
+	atf_set descr "castra up fetches an http:// image once, shows its" \
+	    "progress, and a second up makes no request at all"
+	atf_set timeout 240
+}
+second_up_no_request_body()
+{
+	setup
+	size=$(stat -L -c %s www/rootfs.qcow2)
+	sha=$(sed -n 's/^[[:space:]]*sha256 "\(.*\)"/\1/p' proj/castra.conf)
+	# Not a terminal: progress as plain lines with bytes and percent.
+	atf_check -o save:up1.out -e ignore $castra up --wait
+	atf_check -o match:"^$base/ok/rootfs.qcow2: .* \(100%\)" \
+	    -o match:"^image $(echo $sha | cut -c 1-12) ready\$" \
+	    -o match:"solo: reachable" cat up1.out
+	for f in rootfs.qcow2 vmlinuz initrd.img; do
+		atf_check -o inline:"1\n" -x "grep -c '^GET /ok/$f ' http.log"
+	done
+	atf_check -o inline:"$size\n" stat -c %s home/images/sha256/$sha
+	atf_check -o match:"solo: stopped" $castra down
+
+	cp http.log http.log.first
+	# castrad answers down before the broker has closed its copy of
+	# the listener (regress/broker's down_then_up checks that race);
+	# this case is about the cache, so wait for the port to be free.
+	wait_for "port_free $bport" || atf_fail "broker port $bport held"
+	atf_check -o save:up2.out -e ignore $castra up --wait
+	atf_check -o match:"solo: reachable" -o not-match:"rootfs.qcow2: " \
+	    cat up2.out
+	atf_check -o file:http.log.first cat http.log
+	atf_check -o match:"solo: stopped" $castra down
+}
+second_up_no_request_cleanup()
+{
+	teardown
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case second_up_no_request
+}

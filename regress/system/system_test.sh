@@ -1,0 +1,366 @@
+#! /usr/bin/env atf-sh
+#
+# castrad as a system service: root runs it, as its unit would, with
+# its control socket group-accessible to `castra`; ordinary users made
+# for the test case (and removed after it) run projects of their own
+# through it, and must not reach one another's.  Every path is under
+# the test case's own directory.
+
+# The cases make users and run castrad as root.
+require_root()
+{
+	[ "$(id -u)" = 0 ] ||
+	    atf_skip "needs root: makes users and runs castrad as root"
+	for p in useradd userdel runuser setpriv; do
+		command -v $p >/dev/null ||
+		    atf_skip "$p is not installed"
+	done
+	getent group castra >/dev/null ||
+	    atf_skip "there is no castra group (make deps makes one)"
+	getent passwd _castra >/dev/null ||
+	    atf_skip "there is no _castra user (make deps makes one)"
+	builddir=$(atf_config_get builddir)
+	[ -f "$builddir/image/default-image.conf" ] ||
+	    atf_fail "the default image is not built: run make image"
+}
+
+# The users' homes are below this directory: they must be able to walk
+# down to it, as they would to /home.
+open_path()
+{
+	d=$PWD
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+# Start castrad as its unit does, and wait (bounded) for its socket.
+start_system()
+{
+	bindir=$(atf_config_get bindir)
+	SOCK=$PWD/sys/castrad.sock
+	open_path
+	"$bindir/castrad" -d -H "$PWD/sys" >castrad.log 2>&1 &
+	echo $! >castrad.bg
+	i=0
+	until [ -S "$SOCK" ] && [ -f sys/castrad.pid ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			cat castrad.log >&2
+			atf_fail "castrad did not make its socket in 10 s"
+		fi
+		sleep 0.1
+	done
+}
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); \
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# mkuser tag: a user in the castra group, home $PWD/<tag>, with a
+# project <tag>/proj/castra.conf of one VM; prints nothing.
+mkuser()
+{
+	name="cs$1$$"
+	builddir=$(atf_config_get builddir)
+	echo "$name" >>users
+	useradd -M -d "$PWD/$1" -s /bin/sh -G castra "$name" ||
+	    atf_fail "useradd $name"
+	mkdir -p "$1/proj"
+	{
+		echo "project \"$1\""
+		echo "broker port $(free_port)"
+		echo "include \"$builddir/image/default-image.conf\""
+		echo 'vm "solo" {'
+		echo '	image "castra-default"'
+		echo '	memory 256M'
+		echo '}'
+	} >"$1/proj/castra.conf"
+	chown -R "$name:" "$1"
+	chmod 755 "$1" "$1/proj"
+	mkas "$1"
+}
+
+# as tag command...: run a command as that user, in that user's
+# environment, pointed at the system castrad by CASTRA_SOCKET.  It is
+# a script, so that atf_check can run it too.
+mkas()
+{
+	{
+		echo '#!/bin/sh'
+		echo "exec runuser -u cs$1$$ -- env -i" \
+		    "PATH=$(atf_config_get bindir):$PATH HOME=$PWD/$1" \
+		    "CASTRA_SOCKET=$SOCK \"\$@\""
+	} >"as-$1"
+	{
+		echo '#!/bin/sh'
+		echo "exec $PWD/as-$1 castra -c $PWD/$1/proj/castra.conf" \
+		    "\"\$@\""
+	} >"castra-$1"
+	chmod 755 "as-$1" "castra-$1"
+}
+
+as()
+{
+	tag=$1
+	shift
+	"./as-$tag" "$@"
+}
+
+castra_as()
+{
+	tag=$1
+	shift
+	"./castra-$tag" "$@"
+}
+
+# A field of that user's `castra status --json`, by a Python
+# expression on `s`.
+status_as()
+{
+	castra_as "$1" status --json >"status-$1.json" ||
+	    atf_fail "castra status --json as $1 failed"
+	python3 -c "import json; s = json.load(open('status-$1.json')); \
+print($2)"
+}
+
+check_status_as()
+{
+	got=$(status_as "$1" "$2")
+	[ "$got" = "$3" ] || atf_fail "$1: $2 is $got, not $3"
+}
+
+# "mode owner group" of a path.
+perms()
+{
+	stat -c '%a %U %G' "$1"
+}
+
+check_perms()
+{
+	got=$(perms "$1")
+	[ "$got" = "$2" ] || atf_fail "$1 is $got, not $2"
+}
+
+# Bring every project down, stop castrad, remove the users.
+stop_all()
+{
+	[ -f castrad.bg ] || return 0
+	SOCK=$PWD/sys/castrad.sock
+	PATH=$(atf_config_get bindir):$PATH
+	for u in $(cat users 2>/dev/null); do
+		tag=${u#cs}
+		tag=${tag%$$}
+		[ -f "$tag/proj/castra.conf" ] &&
+		    castra_as "$tag" down >/dev/null 2>&1
+	done
+	pid=$(cat castrad.bg)
+	kill "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	for u in $(cat users 2>/dev/null); do
+		pkill -KILL -u "$u" 2>/dev/null
+		userdel "$u" 2>/dev/null
+	done
+	return 0
+}
+
+atf_test_case two_users cleanup
+two_users_head()
+{
+	atf_set "descr" "castrad as root serves two users of the castra" \
+	    "group, each with a project of their own under their home"
+	atf_set "timeout" "300"
+}
+two_users_body()
+{
+	require_root
+	start_system
+	check_perms sys/castrad.sock "660 root castra"
+	mkuser a
+	mkuser b
+
+	atf_check -o match:"is up" -o ignore ./castra-a up --wait
+	atf_check -o match:"is up" -o ignore ./castra-b up --wait
+	for t in a b; do
+		check_status_as $t "s['reachable']" "True"
+		check_status_as $t "s['vms'][0]['state']" "running"
+		root=$(status_as $t "s['state_root']")
+		case "$root" in
+		"$PWD/$t/.castra/projects/"*) ;;
+		*)	atf_fail "$t: the state root is $root" ;;
+		esac
+		check_perms "$root" "710 cs$t$$ _castra"
+		check_perms "$root/token" "600 cs$t$$ cs$t$$"
+		uid=$(python3 -c "import json; \
+print(json.load(open('$root/project.json'))['owner_uid'])")
+		[ "$uid" = "$(id -u cs$t$$)" ] ||
+		    atf_fail "$t: project.json says owner $uid"
+		# The owner reads what the children wrote for it.
+		as $t cat "$root/logs/broker.log" >/dev/null ||
+		    atf_fail "$t cannot read its own logs/broker.log"
+		as $t cat "$root/logs/solo-serial.log" >/dev/null ||
+		    atf_fail "$t cannot read its own logs/solo-serial.log"
+	done
+
+	# Outside the castra group, the socket is closed to a user.
+	atf_check -s not-exit:0 -e match:"Permission denied" \
+	    setpriv --reuid "csa$$" --regid "csa$$" --clear-groups \
+	    env -i PATH="$(atf_config_get bindir):$PATH" HOME="$PWD/a" \
+	    CASTRA_SOCKET="$SOCK" castra -c "$PWD/a/proj/castra.conf" down
+	check_status_as a "s['reachable']" "True"
+
+	atf_check -o match:"is down" -o ignore ./castra-a down
+	check_status_as a "s['vms'][0]['state']" "stopped"
+	check_status_as b "s['vms'][0]['state']" "running"
+	atf_check -o match:"is down" -o ignore ./castra-b down
+}
+two_users_cleanup()
+{
+	stop_all
+}
+
+atf_test_case others_refused cleanup
+others_refused_head()
+{
+	atf_set "descr" "a user can neither stop nor read another user's" \
+	    "project, nor pass castrad another user's directory"
+	atf_set "timeout" "300"
+}
+others_refused_body()
+{
+	require_root
+	start_system
+	mkuser a
+	mkuser b
+	atf_check -o match:"is up" -o ignore ./castra-a up --wait
+	root=$(status_as a "s['state_root']")
+
+	# b reads a's project file, and asks for it to go down or up.
+	atf_check -s exit:77 -e match:"belongs to another user" \
+	    -o ignore ./as-b castra -c "$PWD/a/proj/castra.conf" down
+	atf_check -s exit:77 -e match:"belongs to another user" \
+	    -o ignore ./as-b castra -c "$PWD/a/proj/castra.conf" up
+	check_status_as a "s['reachable']" "True"
+	check_status_as a "s['vms'][0]['state']" "running"
+
+	# Nothing under a's state root is b's to read.
+	for f in token project.json logs/broker.log logs/solo-serial.log \
+	    handshakes/handshake-events.jsonl vms/solo.json; do
+		[ -e "$root/$f" ] || atf_fail "$root/$f is missing"
+		as a cat "$root/$f" >/dev/null || atf_fail "a cannot read $f"
+		as b cat "$root/$f" >/dev/null 2>&1 && atf_fail "b reads $f"
+	done
+	as b ls "$root" >/dev/null 2>&1 && atf_fail "b lists a's state root"
+
+	# A state root that is a's directory, handed over by b's castra.
+	mkdir -p a/pub/vms a/pub/overlays a/pub/run a/pub/handshakes \
+	    a/pub/logs/bus
+	python3 -c 'print("ab" * 32, end="")' >a/pub/token
+	chown -R "csa$$:" a/pub
+	chmod -R a+rX a/pub
+	echo "state \"$PWD/a/pub\"" >>b/proj/castra.conf
+	atf_check -s exit:73 -e match:"belongs to uid $(id -u csa$$)" \
+	    -o ignore ./castra-b up
+	# The same, by a client of b's own making.
+	client=$(atf_config_get builddir)/regress/hostile/ctlclient
+	if [ -x "$client" ]; then
+		atf_check -o match:"^result 73 .*belongs to uid" \
+		    ./as-b "$client" "$SOCK" foreign-root "$PWD/a/pub"
+	fi
+	check_perms a/pub "755 csa$$ csa$$"
+	check_perms a/pub/logs "755 csa$$ csa$$"
+	check_perms a/pub/token "644 csa$$ csa$$"
+	[ -e a/pub/project.json ] && atf_fail "castrad wrote in a/pub"
+
+	atf_check -o match:"is down" -o ignore ./castra-a down
+}
+others_refused_cleanup()
+{
+	stop_all
+}
+
+atf_test_case planted_links cleanup
+planted_links_head()
+{
+	atf_set "descr" "symbolic links a user plants in their own state" \
+	    "root make neither castrad nor its children touch their targets"
+	atf_set "timeout" "300"
+}
+planted_links_body()
+{
+	require_root
+	start_system
+	mkuser b
+	root=$(status_as b "s['state_root']")
+	as b mkdir -p "$root/vms" "$root/overlays" "$root/run" \
+	    "$root/handshakes" "$root/logs/bus"
+
+	# What the links point at: a directory _castra could write (as
+	# another project's logs are) and a file only root may read.
+	mkdir victim
+	echo victim >victim/solo.log
+	chown -R _castra: victim
+	chmod 700 victim
+	chmod 600 victim/solo.log
+	echo secret >secret
+	chmod 600 secret
+	snapshot() {
+		{ perms victim; ls -la victim; cat victim/solo.log;
+		  perms secret; cat secret; } 2>&1
+	}
+	snapshot >before
+
+	# up as $1 is refused with $2, and no target changed.
+	refused() {
+		atf_check -s not-exit:0 -o ignore -e match:"$2" \
+		    "./castra-$1" up --wait
+		snapshot >after
+		diff -u before after >&2 ||
+		    atf_fail "a target changed: $2"
+	}
+
+	as b ln -s "$PWD/secret" "$root/vms/solo.json"
+	as b ln -s "$PWD/secret" "$root/overlays/solo.qcow2"
+	as b rmdir "$root/handshakes"
+	as b ln -s "$PWD/victim" "$root/handshakes"
+	as b ln -s "$PWD/victim/solo.log" "$root/logs/solo-serial.log"
+
+	# castrad refuses each in turn, in the order it checks them, and
+	# touches none of their targets; b removes each one it names.
+	atf_check -s not-exit:0 -o ignore \
+	    -e match:"vms/solo.json in the state root is a symbolic link" \
+	    ./castra-b down
+	refused b "vms/solo.json in the state root is a symbolic link"
+	as b rm "$root/vms/solo.json"
+	refused b "overlays/solo.qcow2 in the state root is a symbolic link"
+	as b rm "$root/overlays/solo.qcow2"
+	refused b "handshakes in the state root is not a directory"
+	as b rm "$root/handshakes"
+	as b mkdir "$root/handshakes"
+	refused b "logs/solo-serial.log in the state root is a symbolic link"
+	as b rm "$root/logs/solo-serial.log"
+
+	# Once they are gone, b's project comes up as usual.
+	atf_check -o match:"is up" -o ignore ./castra-b up --wait
+	atf_check -o match:"is down" -o ignore ./castra-b down
+	snapshot >after
+	diff -u before after >&2 || atf_fail "the targets changed"
+}
+planted_links_cleanup()
+{
+	stop_all
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case two_users
+	atf_add_test_case others_refused
+	atf_add_test_case planted_links
+}
