@@ -109,6 +109,23 @@ vmm_read_stop(const void *data, size_t len, struct vmm_stop *vs)
 }
 
 int
+vmm_read_bootstrap(const void *data, size_t len, struct vmm_bootstrap *vb)
+{
+	if (len != sizeof(*vb))
+		goto bad;
+	memcpy(vb, data, sizeof(*vb));
+	TERMINATE(vb->vb_project);
+	TERMINATE(vb->vb_name);
+	if (!proto_name_valid(vb->vb_project) ||
+	    !proto_name_valid(vb->vb_name))
+		goto bad;
+	return (0);
+ bad:
+	errno = EBADMSG;
+	return (-1);
+}
+
+int
 vmm_read_vm(const void *data, size_t len, struct vmm_vm *vv)
 {
 	if (len != sizeof(*vv))

@@ -113,6 +113,10 @@ qemu_argv_fwcfg(struct vmm_guest *vm, const struct vmm_start *vs)
 	    qemu_add(vm, "name=opt/castra/token,file=run/%s.token",
 	    vs->vs_name) == -1))
 		return (-1);
+	if (vm->vm_bootstrap && (qemu_add(vm, "-fw_cfg") == -1 ||
+	    qemu_add(vm, "name=opt/castra/bootstrap,file=run/%s-bootstrap.tar",
+	    vs->vs_name) == -1))
+		return (-1);
 	return (0);
 }
 
@@ -458,16 +462,61 @@ qemu_write_token(int dirfd, const char *vm, const char *token)
 	return (0);
 }
 
-/* Remove run/<vm>.qmp and run/<vm>.token. */
+/*
+ * run/<vm>-bootstrap.tar, copied from the descriptor castra packed it
+ * in (a sealed memory file), for QEMU to hand to the guest through
+ * fw_cfg; with fd -1, remove an earlier boot's.
+ */
+int
+qemu_write_bootstrap(int dirfd, const char *vm, int fd)
+{
+	char	 path[VM_NAME_MAX + 32], buf[65536];
+	size_t	 total = 0;
+	ssize_t	 n;
+	int	 out;
+
+	snprintf(path, sizeof(path), "run/%s-bootstrap.tar", vm);
+	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
+		return (-1);
+	if (fd == -1)
+		return (0);
+	if (lseek(fd, 0, SEEK_SET) == -1 || (out = openat(dirfd, path,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return (-1);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		/* castra packs at most 64 MiB; more is not from castra. */
+		if (n != -1 && (total += n) > 64 * 1024 * 1024) {
+			n = -1;
+			errno = EFBIG;
+		}
+		if (n == -1 || write(out, buf, n) != n) {
+			close(out);
+			unlinkat(dirfd, path, 0);
+			return (-1);
+		}
+	}
+	if (close(out) == -1) {
+		unlinkat(dirfd, path, 0);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Remove run/<vm>.qmp, run/<vm>.token and run/<vm>-bootstrap.tar. */
 void
 qemu_remove_run(int dirfd, const char *vm)
 {
-	char	 path[VM_NAME_MAX + 16];
+	char	 path[VM_NAME_MAX + 32];
 
 	snprintf(path, sizeof(path), "run/%s.qmp", vm);
 	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
 		log_warn("%s: remove %s", vm, path);
 	snprintf(path, sizeof(path), "run/%s.token", vm);
+	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
+		log_warn("%s: remove %s", vm, path);
+	snprintf(path, sizeof(path), "run/%s-bootstrap.tar", vm);
 	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
 		log_warn("%s: remove %s", vm, path);
 }

@@ -35,8 +35,18 @@
 #define VMM_POWERDOWN_EVERY_MS	1000
 #define VMM_SIGKILL_MIN_MS	1000
 
+#define VMM_BOOTSTRAPS_MAX	64	/* tars waiting for their start */
+
 struct guestlist	 guests = TAILQ_HEAD_INITIALIZER(guests);
 static char		 vmm_accel[8];
+
+/*
+ * Bootstrap tars that castrad sent just before the start requests of
+ * their VMs (IMSG_VMM_BOOTSTRAP); a start takes its own.
+ */
+static struct vmm_bootstrap	 vmm_boots[VMM_BOOTSTRAPS_MAX];
+static int			 vmm_bootfds[VMM_BOOTSTRAPS_MAX];
+static int			 vmm_nboots;
 
 static int	vmm_dispatch(struct imsg *);
 static void	vmm_start(struct vmm_start *, int);
@@ -58,6 +68,49 @@ vmm_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Keep a VM's tar for its start, in place of an older one. */
+static void
+vmm_boot_keep(const struct vmm_bootstrap *vb, int fd)
+{
+	int	 i;
+
+	for (i = 0; i < vmm_nboots; i++)
+		if (strcmp(vmm_boots[i].vb_project, vb->vb_project) == 0 &&
+		    strcmp(vmm_boots[i].vb_name, vb->vb_name) == 0)
+			break;
+	if (i == VMM_BOOTSTRAPS_MAX) {
+		log_warnx("%s: too many bootstrap tars waiting; dropped",
+		    vb->vb_name);
+		close(fd);
+		return;
+	}
+	if (i < vmm_nboots)
+		close(vmm_bootfds[i]);
+	else
+		vmm_nboots++;
+	vmm_boots[i] = *vb;
+	vmm_bootfds[i] = fd;
+}
+
+/* The tar kept for a VM, now the caller's, or -1. */
+static int
+vmm_boot_take(const char *project, const char *name)
+{
+	int	 i, fd;
+
+	for (i = 0; i < vmm_nboots; i++) {
+		if (strcmp(vmm_boots[i].vb_project, project) != 0 ||
+		    strcmp(vmm_boots[i].vb_name, name) != 0)
+			continue;
+		fd = vmm_bootfds[i];
+		vmm_nboots--;
+		vmm_boots[i] = vmm_boots[vmm_nboots];
+		vmm_bootfds[i] = vmm_bootfds[vmm_nboots];
+		return (fd);
+	}
+	return (-1);
 }
 
 static struct vmm_guest *
@@ -208,7 +261,8 @@ vmm_died_at_once(struct vmm_guest *vm)
 }
 
 static int
-vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs)
+vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs,
+    int bootfd)
 {
 	char	 base[1024], err[CTL_TEXT_MAX - 64], qmp[VM_NAME_MAX + 16];
 	const char *const files[] = { vs->vs_kernel, vs->vs_initrd };
@@ -239,6 +293,13 @@ vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs)
 		    vm->vm_name, strerror(errno));
 		return (-1);
 	}
+	if (qemu_write_bootstrap(vm->vm_dirfd, vm->vm_name, bootfd) == -1) {
+		vmm_send_fail(vm->vm_project, vm->vm_name,
+		    "cannot write run/%s-bootstrap.tar: %s; check the state "
+		    "root", vm->vm_name, strerror(errno));
+		return (-1);
+	}
+	vm->vm_bootstrap = bootfd != -1;
 	snprintf(qmp, sizeof(qmp), "run/%s.qmp", vm->vm_name);
 	if (unlinkat(vm->vm_dirfd, qmp, 0) == -1 && errno != ENOENT) {
 		vmm_send_fail(vm->vm_project, vm->vm_name,
@@ -282,12 +343,17 @@ vmm_start(struct vmm_start *vs, int dirfd)
 	struct vmm_guest	*vm;
 	char			 err[CTL_TEXT_MAX - 64];
 	pid_t			 pid;
+	int			 bootfd, rv;
 
+	/* Taken now, so that no later start finds a stale one. */
+	bootfd = vmm_boot_take(vs->vs_project, vs->vs_name);
 	if ((vm = vmm_find(vs->vs_project, vs->vs_name)) != NULL) {
 		vmm_send_fail(vs->vs_project, vs->vs_name, "it is already "
 		    "%s (pid %d); stop it first with castra down",
 		    record_state_name(vm->vm_state), (int)vm->vm_pid);
 		close(dirfd);
+		if (bootfd != -1)
+			close(bootfd);
 		return;
 	}
 	if (vmm_still_running(dirfd, vs->vs_name, &pid)) {
@@ -295,11 +361,15 @@ vmm_start(struct vmm_start *vs, int dirfd)
 		    "still runs unwatched; adopt it, or stop it first",
 		    (int)pid);
 		close(dirfd);
+		if (bootfd != -1)
+			close(bootfd);
 		return;
 	}
 	if ((vm = vmm_new(vs->vs_project, vs->vs_name, dirfd)) == NULL) {
 		vmm_send_fail(vs->vs_project, vs->vs_name, "out of memory");
 		close(dirfd);
+		if (bootfd != -1)
+			close(bootfd);
 		return;
 	}
 	vm->vm_up_at_ms = vmm_now_ms();
@@ -307,7 +377,10 @@ vmm_start(struct vmm_start *vs, int dirfd)
 	vm->vm_memory_mib = vs->vs_memory_mib;
 	vm->vm_nforwards = vs->vs_nforwards;
 	memcpy(vm->vm_forwards, vs->vs_forwards, sizeof(vm->vm_forwards));
-	if (vmm_start_prepare(vm, vs) == -1)
+	rv = vmm_start_prepare(vm, vs, bootfd);
+	if (bootfd != -1)
+		close(bootfd);
+	if (rv == -1)
 		goto fail;
 
 	if ((vm->vm_pid = qemu_launch(vm, err, sizeof(err))) == -1) {
@@ -677,6 +750,7 @@ vmm_dispatch(struct imsg *imsg)
 	struct vmm_start	 vs;
 	struct vmm_stop		 st;
 	struct vmm_vm		 vv;
+	struct vmm_bootstrap	 vb;
 	struct broker_vm	 bv;
 	struct ibuf		 buf;
 	int			 fd;
@@ -696,6 +770,17 @@ vmm_dispatch(struct imsg *imsg)
 			return (-1);
 		}
 		vmm_start(&vs, fd);
+		break;
+	case IMSG_VMM_BOOTSTRAP:
+		fd = imsg_get_fd(imsg);
+		if (vmm_read_bootstrap(ibuf_data(&buf), ibuf_size(&buf),
+		    &vb) == -1 || fd == -1) {
+			log_warnx("refusing a malformed bootstrap tar");
+			if (fd != -1)
+				close(fd);
+			return (-1);
+		}
+		vmm_boot_keep(&vb, fd);
 		break;
 	case IMSG_VMM_STOP_REQUEST:
 		if (vmm_read_stop(ibuf_data(&buf), ibuf_size(&buf), &st) ==

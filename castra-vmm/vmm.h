@@ -93,6 +93,7 @@ struct vmm_guest {
 	int64_t		 vm_stop_at_ms;
 	int64_t		 vm_step_at_ms;
 	uint32_t	 vm_wait[3];		/* graceful, sigterm, sigkill */
+	int		 vm_bootstrap;		/* run/<vm>-bootstrap.tar */
 };
 TAILQ_HEAD(guestlist, vmm_guest);
 
@@ -102,6 +103,8 @@ int64_t		 vmm_now_ms(void);
 int		 vmm_read_start(const void *, size_t, struct vmm_start *);
 int		 vmm_read_stop(const void *, size_t, struct vmm_stop *);
 int		 vmm_read_vm(const void *, size_t, struct vmm_vm *);
+int		 vmm_read_bootstrap(const void *, size_t,
+		    struct vmm_bootstrap *);
 
 /* accel.c */
 #define ACCEL_PROBE_DEADLINE_MS	250
@@ -123,6 +126,7 @@ int		 qemu_identity(pid_t, uint64_t, char *const *, int);
 int		 qemu_starttime(pid_t, uint64_t *);
 int		 qemu_parse_stat(const char *, size_t, uint64_t *);
 int		 qemu_tail(int, const char *, char *, size_t);
+int		 qemu_write_bootstrap(int, const char *, int);
 int		 qemu_write_token(int, const char *, const char *);
 void		 qemu_remove_run(int, const char *);
 

@@ -38,6 +38,8 @@ struct vmstate {
 	char			 vs_token[TOKEN_HEX_LEN + 1];
 	enum vm_state		 vs_state;
 	pid_t			 vs_pid;
+	int			 vs_hasboot;	/* vs_bootfd is a tar to */
+	int			 vs_bootfd;	/* hand castra-vmm */
 };
 TAILQ_HEAD(vmstates, vmstate);
 
@@ -78,6 +80,7 @@ struct ctlupload {
 	int			*cu_imagefds;
 	uint32_t		 cu_nimages;
 	struct ctl_vm		*cu_vms;
+	int			*cu_vmfds;	/* bootstrap tars, or -1 */
 	uint32_t		 cu_nvms;
 };
 

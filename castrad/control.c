@@ -182,9 +182,13 @@ upload_clear(struct ctlupload *cu)
 	for (i = 0; i < cu->cu_nimages; i++)
 		if (cu->cu_imagefds[i] != -1)
 			close(cu->cu_imagefds[i]);
+	for (i = 0; cu->cu_vmfds != NULL && i < cu->cu_nvms; i++)
+		if (cu->cu_vmfds[i] != -1)
+			close(cu->cu_vmfds[i]);
 	free(cu->cu_images);
 	free(cu->cu_imagefds);
 	free(cu->cu_vms);
+	free(cu->cu_vmfds);
 	memset(cu, 0, sizeof(*cu));
 	cu->cu_rootfd = -1;
 }
@@ -265,8 +269,10 @@ control_project(struct ctlconn *cc, struct imsg *imsg)
 	cu->cu_imagefds = calloc(cu->cu_project.cp_nimages + 1,
 	    sizeof(*cu->cu_imagefds));
 	cu->cu_vms = calloc(cu->cu_project.cp_nvms + 1, sizeof(*cu->cu_vms));
+	cu->cu_vmfds = calloc(cu->cu_project.cp_nvms + 1,
+	    sizeof(*cu->cu_vmfds));
 	if (cu->cu_images == NULL || cu->cu_imagefds == NULL ||
-	    cu->cu_vms == NULL)
+	    cu->cu_vms == NULL || cu->cu_vmfds == NULL)
 		fatal("%s", __func__);
 	return (0);
 }
@@ -293,11 +299,17 @@ static int
 control_vm(struct ctlconn *cc, struct imsg *imsg)
 {
 	struct ctlupload	*cu = &cc->cc_upload;
+	int			 fd;
 
+	/* The descriptor, if any, is the VM's bootstrap tar. */
+	fd = imsg_get_fd(imsg);
 	if (cu->cu_vms == NULL || cu->cu_nvms >= cu->cu_project.cp_nvms ||
-	    proto_read_vm(imsg, &cu->cu_vms[cu->cu_nvms]) == -1)
+	    proto_read_vm(imsg, &cu->cu_vms[cu->cu_nvms]) == -1) {
+		if (fd != -1)
+			close(fd);
 		return (-1);
-	cu->cu_nvms++;
+	}
+	cu->cu_vmfds[cu->cu_nvms++] = fd;
 	return (0);
 }
 
@@ -376,9 +388,12 @@ control_dispatch(int fd, short event, void *arg)
 		if (n == 0)
 			break;
 		type = imsg_get_type(&imsg);
-		/* Only a project and an image may carry a descriptor. */
+		/*
+		 * Only a project, an image and a VM (its bootstrap tar)
+		 * may carry a descriptor.
+		 */
 		if (type != IMSG_CTL_PROJECT && type != IMSG_CTL_IMAGE &&
-		    type != IMSG_CTL_IMAGE_IMPORT &&
+		    type != IMSG_CTL_IMAGE_IMPORT && type != IMSG_CTL_VM &&
 		    (fdin = imsg_get_fd(&imsg)) != -1)
 			close(fdin);
 		if (control_handle(cc, &imsg) == -1) {

@@ -120,7 +120,8 @@ project_dir_links(int dirfd, char *name, size_t len)
  * One directory of the state root, reached one component at a time
  * and never through a symbolic link: as root, castrad then gives it
  * to _castra, setgid to the owner's group so that the owner reads
- * what the children write there.  On failure err says why.
+ * what the children write there, and may clean it.  On failure err
+ * says why.
  */
 static int
 project_dir_take(int rootfd, const char *path, gid_t gid, char *err,
@@ -166,7 +167,7 @@ project_dir_take(int rootfd, const char *path, gid_t gid, char *err,
 		}
 	}
 	if (fchown(dirfd, castra_uid, gid) == -1 ||
-	    fchmod(dirfd, 02750) == -1)
+	    fchmod(dirfd, 02770) == -1)
 		goto fail;
 	close(dirfd);
 	return (0);
@@ -419,6 +420,11 @@ project_take_vms(struct project *pr, struct ctlupload *cu)
 		}
 		vs->vs_conf = cu->cu_vms[i];
 		vs->vs_state = VM_PENDING;
+		if (vs->vs_hasboot)
+			close(vs->vs_bootfd);
+		vs->vs_hasboot = cu->cu_vmfds[i] != -1;
+		vs->vs_bootfd = cu->cu_vmfds[i];
+		cu->cu_vmfds[i] = -1;
 	}
 	for (i = 0; i < cu->cu_nimages; i++) {
 		if ((ar = calloc(1, sizeof(*ar))) == NULL)
@@ -510,6 +516,7 @@ static void
 vm_start(struct project *pr, struct vmstate *vs)
 {
 	struct vmm_start	 vms;
+	struct vmm_bootstrap	 vb;
 	int			 fd;
 	unsigned char		 secret[TOKEN_HEX_LEN / 2];
 
@@ -545,6 +552,16 @@ vm_start(struct project *pr, struct vmstate *vs)
 	if (vms.vs_initrd[0] != '\0')
 		images_hold(vms.vs_initrd, pr);
 	vs->vs_state = VM_STARTING;
+	/* The bootstrap tar goes first; castra-vmm keeps it for the start. */
+	if (vs->vs_hasboot) {
+		memset(&vb, 0, sizeof(vb));
+		strlcpy(vb.vb_project, vms.vs_project, sizeof(vb.vb_project));
+		strlcpy(vb.vb_name, vms.vs_name, sizeof(vb.vb_name));
+		vs->vs_hasboot = 0;
+		/* On failure the start request below fails too. */
+		(void)proc_compose(PROC_VMM, IMSG_VMM_BOOTSTRAP, 0,
+		    vs->vs_bootfd, &vb, sizeof(vb));
+	}
 	if ((fd = dup(pr->pr_rootfd)) == -1 ||
 	    proc_compose(PROC_VMM, IMSG_VMM_START_REQUEST, 0, fd, &vms,
 	    sizeof(vms)) == -1) {
@@ -843,6 +860,8 @@ project_free(struct project *pr)
 	images_cancel(pr);
 	while ((vs = TAILQ_FIRST(&pr->pr_vms)) != NULL) {
 		TAILQ_REMOVE(&pr->pr_vms, vs, vs_entry);
+		if (vs->vs_hasboot)
+			close(vs->vs_bootfd);
 		free(vs);
 	}
 	while ((ar = TAILQ_FIRST(&pr->pr_artifacts)) != NULL) {

@@ -25,15 +25,52 @@
 
 #define TAIL_BYTES	4096
 
+/*
+ * The directory of path below rootfd, reached without following a
+ * symbolic link: the user who owns a state root may have swapped one
+ * of its directories for a link, and castrad, as root, must read
+ * nothing of another's through it.  *name is path's last component.
+ */
+static int
+record_dir(int rootfd, const char *path, const char **name)
+{
+	char		 buf[PATH_MAX], *p, *next;
+	int		 fd, dirfd;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((p = strrchr(path, '/')) != NULL)
+		*name = p + 1;
+	else
+		*name = path;
+	if ((dirfd = dup(rootfd)) == -1)
+		return (-1);
+	for (p = buf; (next = strchr(p, '/')) != NULL; p = next + 1) {
+		*next = '\0';
+		fd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(dirfd);
+		if ((dirfd = fd) == -1)
+			return (-1);
+	}
+	return (dirfd);
+}
+
 /* Does the record at path name a process that still runs? */
 int
 record_alive(int rootfd, const char *path)
 {
 	json_t		*o;
-	const char	*state;
-	int		 alive = 0;
+	const char	*state, *name;
+	int		 alive = 0, dirfd, rv;
 
-	if (state_read_json(rootfd, path, &o) == -1)
+	if ((dirfd = record_dir(rootfd, path, &name)) == -1)
+		return (0);
+	rv = state_read_json(dirfd, name, &o);
+	close(dirfd);
+	if (rv == -1)
 		return (0);
 	state = json_string_value(json_object_get(o, "state"));
 	if (state != NULL && (strcmp(state, "running") == 0 ||
@@ -50,13 +87,17 @@ int
 record_tail(int rootfd, const char *path, int lines, char *buf,
     size_t len)
 {
-	char	 chunk[TAIL_BYTES + 1], *p;
-	off_t	 size, off;
-	ssize_t	 n;
-	int	 fd;
+	const char	*name;
+	char		 chunk[TAIL_BYTES + 1], *p;
+	off_t		 size, off;
+	ssize_t		 n;
+	int		 fd, dirfd;
 
-	if ((fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1)
+	if ((dirfd = record_dir(rootfd, path, &name)) == -1)
+		return (-1);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	close(dirfd);
+	if (fd == -1)
 		return (-1);
 	size = lseek(fd, 0, SEEK_END);
 	off = size > TAIL_BYTES ? size - TAIL_BYTES : 0;

@@ -13,7 +13,18 @@
  * agent	a host session on the project's broker publishes the
  *		request to vm:<name> and hears each step's result on
  *		bootstrap:<run id>; the directory reaches the guest as a
- *		tar through fw_cfg, set up by castra-vmm.
+ *		tar through fw_cfg opt/castra/bootstrap, set up by
+ *		castra-vmm.  Only an agent whose hello offers the
+ *		capability bootstrap-v1 is asked.  The request:
+ *		{"bootstrap":"run","run_id":..,"reply":"bootstrap:<id>",
+ *		"env":{NAME:value,..},"timeout_ms":..,"verify":..,
+ *		"sha256":<of the tar>,"size":<its bytes>}; the agent
+ *		refuses a tar of another sha256 (fw_cfg holds the one of
+ *		the VM's boot).  Its answers, one per step in order
+ *		(transfer, apply, verify), on the reply topic:
+ *		{"step":..,"status":"success"|"failed"|"skipped",
+ *		"duration_ms":..,"output_tail":"last lines","detail":..}.
+ *		A step's deadline is its timeout plus 10 seconds.
  * ssh		ssh(1) to 127.0.0.1 at the VM's forwarded port, with the
  *		host key pinned per boot in run/<vm>.known_hosts; the tar
  *		goes down ssh's standard input into `tar -x`.
@@ -45,6 +56,7 @@
 #include "bootstrap.h"
 #include "castra.h"
 #include "config.h"
+#include "proto.h"
 #include "state.h"
 
 #define BS_HANDSHAKE_MS		120000	/* for this boot's hello */
@@ -375,6 +387,59 @@ bootstrap_free(struct bootstrap_set *bs)
 	free(bs->bs_jobs);
 	free(bs->bs_insts);
 	free(bs);
+}
+
+/*
+ * The tar of each VM that bootstraps through the agent, as a sealed
+ * memory file for castrad to hand castra-vmm, which gives it to QEMU as
+ * fw_cfg opt/castra/bootstrap.  *fdsp gets one descriptor or -1 per
+ * VM of cv, or stays NULL when no VM needs one.
+ */
+int
+bootstrap_tarfds(struct bootstrap_set *bs, const struct ctl_vm *cv,
+    uint32_t ncv, int **fdsp, struct castra_error *ce)
+{
+	struct bs_job	*j;
+	uint32_t	 i;
+	size_t		 off;
+	ssize_t		 n;
+	int		*fds, fd;
+
+	*fdsp = NULL;
+	if (bs == NULL)
+		return (0);
+	if ((fds = calloc(ncv + 1, sizeof(*fds))) == NULL) {
+		castra_seterr(ce, 70, "out of memory");
+		return (-1);
+	}
+	*fdsp = fds;
+	for (i = 0; i < ncv; i++)
+		fds[i] = -1;
+	for (i = 0; i < ncv; i++) {
+		if ((j = bs_find(bs, cv[i].cv_name)) == NULL ||
+		    j->j_run != 1 || j->j_in->in_vm->vm_ssh)
+			continue;
+		if ((fd = memfd_create("castra-bootstrap", MFD_CLOEXEC |
+		    MFD_ALLOW_SEALING)) == -1)
+			goto fail;
+		fds[i] = fd;
+		for (off = 0; off < j->j_tar.bt_len; off += n)
+			if ((n = write(fd, j->j_tar.bt_buf + off,
+			    j->j_tar.bt_len - off)) == -1 && errno != EINTR)
+				goto fail;
+			else if (n == -1)
+				n = 0;
+		/* What castra-vmm copies is what was packed here. */
+		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		    F_SEAL_WRITE | F_SEAL_SEAL) == -1 ||
+		    lseek(fd, 0, SEEK_SET) == -1)
+			goto fail;
+	}
+	return (0);
+ fail:
+	castra_seterr(ce, 71, "%s: the bootstrap tar: %s", cv[i].cv_name,
+	    strerror(errno));
+	return (-1);
 }
 
 /* Does any VM run its bootstrap?  Errors in the plan count as none. */
@@ -966,9 +1031,16 @@ bs_ssh_ended(struct bootstrap_set *bs, struct bs_job *j, int status)
 		bs_next_step(bs, j);
 		return;
 	}
-	/* sshd may not listen yet: keep trying while connect may. */
+	/*
+	 * sshd may not listen yet: keep trying while connect may, unless
+	 * it did answer and said no.
+	 */
 	if (j->j_step == BS_CONNECT && code == 255 &&
-	    now + BS_RETRY_MS < j->j_deadline) {
+	    now + BS_RETRY_MS < j->j_deadline &&
+	    memmem(j->j_output.bo_tail, j->j_output.bo_taillen,
+	    "Permission denied", 17) == NULL &&
+	    memmem(j->j_output.bo_tail, j->j_output.bo_taillen,
+	    "Host key verification failed", 28) == NULL) {
 		j->j_next = now + BS_RETRY_MS;
 		bootstrap_out_reset(&j->j_output);
 		return;

@@ -56,11 +56,14 @@ int	bootstrap_reply_parse(const char *, size_t, const char *,
 	    const char *, struct bootstrap_reply *);
 
 struct bootstrap_set;
+struct ctl_vm;
 
 int	bootstrap_resolve(struct castra *, const struct castra_up_options *,
 	    struct bootstrap_set **, struct castra_error *);
 int	bootstrap_plan(struct bootstrap_set *, castra_event_fn *, void *,
 	    struct castra_error *);
+int	bootstrap_tarfds(struct bootstrap_set *, const struct ctl_vm *,
+	    uint32_t, int **, struct castra_error *);
 int	bootstrap_pending(const struct bootstrap_set *);
 int	bootstrap_run(struct bootstrap_set *, castra_event_fn *, void *,
 	    struct castra_error *);

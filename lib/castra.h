@@ -302,6 +302,9 @@ CASTRA_API void	 castra_progress_event(struct castra_progress *,
 		    const struct castra_event *);
 CASTRA_API void	 castra_progress_end(struct castra_progress *);
 CASTRA_API void	 castra_progress_free(struct castra_progress *);
+/* An event as one line of JSON (free(3) it); see libcastra(3). */
+CASTRA_API char	*castra_event_json(struct castra_progress *,
+		    const struct castra_event *);
 
 #ifdef __cplusplus
 }

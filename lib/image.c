@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "castra.h"
 #include "client.h"
 #include "config.h"
@@ -40,6 +42,7 @@ struct castra_progress {
 	int64_t		 cp_last_ms;
 	int		 cp_last_pct;
 	int		 cp_shown;	/* a bar is on the line */
+	double		 cp_rate;	/* bytes a second, 0: not known */
 };
 
 /* Capture the sha256 of CASTRA_EV_IMAGE_READY on the way to fn. */
@@ -420,7 +423,7 @@ castra_progress_new(int fd)
 	if ((cp = calloc(1, sizeof(*cp))) == NULL)
 		return (NULL);
 	cp->cp_fd = fd;
-	cp->cp_tty = isatty(fd);
+	cp->cp_tty = fd != -1 && isatty(fd);
 	cp->cp_last_pct = -1;
 	return (cp);
 }
@@ -448,47 +451,63 @@ image_columns(int fd)
 	return (ws.ws_col > 200 ? 200 : ws.ws_col);
 }
 
-/* "name  45% [#####     ] 12.0 MiB/48.0 MiB 3.1 MiB/s 0:12 left" */
+/* " 0:12 left" when a rate says how long the rest takes; else "". */
+static void
+image_eta(uint64_t done, uint64_t total, double rate, char *buf, size_t len)
+{
+	uint64_t	 n;
+
+	buf[0] = '\0';
+	if (total <= done || rate <= 0)
+		return;
+	n = (uint64_t)((total - done) / rate);
+	snprintf(buf, len, " %llu:%02llu left", (unsigned long long)(n / 60),
+	    (unsigned long long)(n % 60));
+}
+
+/*
+ * "name  45% [#####     ] 12.0 MiB/48.0 MiB 3.1 MiB/s 0:12 left": the
+ * bar takes what the text leaves of the line, so that the time left is
+ * never cut off and the line never wraps.
+ */
 static void
 image_bar(struct castra_progress *cp, uint64_t done, uint64_t total,
     double rate)
 {
-	char		 line[256], bar[64], d[16], t[16], r[16], eta[24];
+	char		 head[32], tail[128], bar[64], d[16], t[16], r[16];
+	char		 eta[48];
 	const char	*name;
-	int		 cols, width, fill, pct, n;
+	int		 cols, width, fill, pct;
 
 	if ((name = strrchr(cp->cp_url, '/')) == NULL || name[1] == '\0')
 		name = cp->cp_url;
 	else
 		name++;
+	if (total > 0 && done > total)
+		done = total;	/* imgd's word; never past the bar's end */
 	image_bytes(done, d, sizeof(d));
 	image_bytes(total, t, sizeof(t));
 	image_bytes((uint64_t)rate, r, sizeof(r));
-	eta[0] = '\0';
-	if (total > done && rate > 0) {
-		n = (int)((total - done) / rate);
-		snprintf(eta, sizeof(eta), " %d:%02d left", n / 60, n % 60);
-	}
+	image_eta(done, total, rate, eta, sizeof(eta));
 	cols = image_columns(cp->cp_fd);
-	width = cols - 60;
-	if (width < 10)
-		width = 10;
+	if (total == 0) {
+		dprintf(cp->cp_fd, "\r%-16.16s %s %s/s\033[K", name, d, r);
+		cp->cp_shown = 1;
+		return;
+	}
+	pct = (int)((double)done * 100 / total);
+	snprintf(head, sizeof(head), "%-16.16s %3d%% [", name, pct);
+	snprintf(tail, sizeof(tail), "] %s/%s %s/s%s", d, t, r, eta);
+	width = cols - 1 - (int)strlen(head) - (int)strlen(tail);
 	if (width > (int)sizeof(bar) - 1)
 		width = sizeof(bar) - 1;
-	pct = total > 0 ? (int)(done * 100 / total) : 0;
-	fill = total > 0 ? (int)(done * width / total) : 0;
+	if (width < 5)
+		width = 5;
+	fill = (int)((double)done * width / total);
 	memset(bar, '#', fill);
 	memset(bar + fill, ' ', width - fill);
 	bar[width] = '\0';
-	if (total > 0)
-		n = snprintf(line, sizeof(line), "%-16.16s %3d%% [%s] %s/%s "
-		    "%s/s%s", name, pct, bar, d, t, r, eta);
-	else
-		n = snprintf(line, sizeof(line), "%-16.16s %s %s/s", name,
-		    d, r);
-	if (n >= cols)
-		line[cols - 1] = '\0';
-	dprintf(cp->cp_fd, "\r%s\033[K", line);
+	dprintf(cp->cp_fd, "\r%s%s%s\033[K", head, bar, tail);
 	cp->cp_shown = 1;
 }
 
@@ -496,7 +515,7 @@ static void
 image_plain(struct castra_progress *cp, uint64_t done, uint64_t total,
     double rate)
 {
-	char	 d[16], t[16], r[24];
+	char	 d[16], t[16], r[24], eta[48];
 
 	image_bytes(done, d, sizeof(d));
 	image_bytes(total, t, sizeof(t));
@@ -507,24 +526,24 @@ image_plain(struct castra_progress *cp, uint64_t done, uint64_t total,
 		image_bytes((uint64_t)rate, r + 2, sizeof(r) - 2);
 		strlcat(r, "/s", sizeof(r));
 	}
+	image_eta(done, total, rate, eta + 1, sizeof(eta) - 1);
+	eta[0] = eta[1] != '\0' ? ',' : '\0';
 	if (total > 0)
-		dprintf(cp->cp_fd, "%s: %s of %s (%d%%)%s\n", cp->cp_url,
-		    d, t, (int)(done * 100 / total), r);
+		dprintf(cp->cp_fd, "%s: %s of %s (%d%%)%s%s\n", cp->cp_url,
+		    d, t, (int)(done * 100 / total), r, eta);
 	else
 		dprintf(cp->cp_fd, "%s: %s%s\n", cp->cp_url, d, r);
 }
 
-/* Show a CASTRA_EV_IMAGE_PROGRESS event; others are ignored. */
-void
-castra_progress_event(struct castra_progress *cp,
-    const struct castra_event *ev)
+/*
+ * Follow a download: a new URL starts a new measurement.  The rate is
+ * taken over the whole download so far, which a resumed download's
+ * first bytes do not inflate.
+ */
+static double
+image_track(struct castra_progress *cp, const struct castra_event *ev,
+    int64_t now)
 {
-	int64_t		 now = image_now_ms();
-	double		 rate = 0;
-	int		 pct, step;
-
-	if (cp == NULL || ev->ev_type != CASTRA_EV_IMAGE_PROGRESS)
-		return;
 	if (strcmp(cp->cp_url, ev->ev_text) != 0) {
 		castra_progress_end(cp);
 		strlcpy(cp->cp_url, ev->ev_text, sizeof(cp->cp_url));
@@ -533,9 +552,31 @@ castra_progress_event(struct castra_progress *cp,
 		cp->cp_last_ms = 0;
 		cp->cp_last_pct = -1;
 	}
+	cp->cp_rate = 0;
 	if (now > cp->cp_start_ms && ev->ev_done > cp->cp_start_done)
-		rate = (ev->ev_done - cp->cp_start_done) * 1000.0 /
+		cp->cp_rate = (ev->ev_done - cp->cp_start_done) * 1000.0 /
 		    (now - cp->cp_start_ms);
+	return (cp->cp_rate);
+}
+
+/*
+ * Show a CASTRA_EV_IMAGE_PROGRESS event; others are ignored.  A display
+ * made with descriptor -1 only measures, for castra_event_json().
+ */
+void
+castra_progress_event(struct castra_progress *cp,
+    const struct castra_event *ev)
+{
+	int64_t		 now = image_now_ms();
+	double		 rate;
+	int		 pct, step;
+
+	if (cp == NULL || ev->ev_type != CASTRA_EV_IMAGE_PROGRESS ||
+	    ev->ev_text == NULL)
+		return;
+	rate = image_track(cp, ev, now);
+	if (cp->cp_fd == -1)
+		return;
 	pct = ev->ev_total > 0 ? (int)(ev->ev_done * 100 / ev->ev_total) : 0;
 	if (cp->cp_tty) {
 		if (now - cp->cp_last_ms >= IMAGE_TTY_MS ||
@@ -560,7 +601,7 @@ castra_progress_event(struct castra_progress *cp,
 void
 castra_progress_end(struct castra_progress *cp)
 {
-	if (cp != NULL && cp->cp_shown) {
+	if (cp != NULL && cp->cp_shown && cp->cp_fd != -1) {
 		dprintf(cp->cp_fd, "\n");
 		cp->cp_shown = 0;
 	}
@@ -571,4 +612,106 @@ castra_progress_free(struct castra_progress *cp)
 {
 	castra_progress_end(cp);
 	free(cp);
+}
+
+/* Events as JSON */
+
+static const char *const image_event_names[CASTRA_EV_MAX] = {
+	[CASTRA_EV_MESSAGE] = "message",
+	[CASTRA_EV_WARNING] = "warning",
+	[CASTRA_EV_IMAGE_PROGRESS] = "image_progress",
+	[CASTRA_EV_IMAGE_READY] = "image_ready",
+	[CASTRA_EV_BROKER_STARTED] = "broker_started",
+	[CASTRA_EV_OVERLAY_PREPARED] = "overlay_prepared",
+	[CASTRA_EV_VM_LAUNCHED] = "vm_launched",
+	[CASTRA_EV_VM_REACHABLE] = "vm_reachable",
+	[CASTRA_EV_SHUTDOWN_REQUESTED] = "shutdown_requested",
+	[CASTRA_EV_COOPERATIVE_ATTEMPTED] = "cooperative_attempted",
+	[CASTRA_EV_COOPERATIVE_SUCCEEDED] = "cooperative_succeeded",
+	[CASTRA_EV_COOPERATIVE_TIMED_OUT] = "cooperative_timed_out",
+	[CASTRA_EV_SHUTDOWN_ESCALATED] = "shutdown_escalated",
+	[CASTRA_EV_SHUTDOWN_COMPLETE] = "shutdown_complete",
+	[CASTRA_EV_OVERLAY_DISCARDED] = "overlay_discarded",
+	[CASTRA_EV_BOOTSTRAP_STARTED] = "bootstrap_started",
+	[CASTRA_EV_BOOTSTRAP_STEP] = "bootstrap_step",
+	[CASTRA_EV_BOOTSTRAP_COMPLETED] = "bootstrap_completed",
+	[CASTRA_EV_BOOTSTRAP_FAILED] = "bootstrap_failed",
+	[CASTRA_EV_BOOTSTRAP_PLANNED] = "bootstrap_planned",
+};
+
+/* An optional string member: absent when empty. */
+static int
+image_json_str(json_t *o, const char *key, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return (0);
+	return (json_object_set_new(o, key, json_string(v)));
+}
+
+/* An integer member; JSON integers are signed 64 bits. */
+static int
+image_json_int(json_t *o, const char *key, uint64_t v)
+{
+	return (json_object_set_new(o, key,
+	    json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v)));
+}
+
+/* Bytes, rate and time left of a download. */
+static int
+image_json_progress(json_t *o, struct castra_progress *cp,
+    const struct castra_event *ev)
+{
+	uint64_t	 left;
+
+	if (image_json_int(o, "done", ev->ev_done) == -1 ||
+	    image_json_int(o, "total", ev->ev_total) == -1)
+		return (-1);
+	if (cp == NULL)
+		return (0);
+	castra_progress_event(cp, ev);
+	if (cp->cp_rate <= 0)
+		return (0);
+	if (image_json_int(o, "bytes_per_second", (uint64_t)cp->cp_rate) ==
+	    -1)
+		return (-1);
+	if (ev->ev_total <= ev->ev_done)
+		return (0);
+	left = (uint64_t)((ev->ev_total - ev->ev_done) * 1000.0 / cp->cp_rate);
+	return (image_json_int(o, "left_ms", left));
+}
+
+/*
+ * One event as a line of compact JSON without a newline, for programs
+ * that relay events.  A progress display, if given, is fed the event
+ * and adds the rate and time left to image_progress.  Free the string
+ * with free(3); NULL when out of memory.
+ */
+char *
+castra_event_json(struct castra_progress *cp, const struct castra_event *ev)
+{
+	json_t		*o;
+	char		*s = NULL;
+	const char	*type = NULL;
+
+	if ((unsigned)ev->ev_type < CASTRA_EV_MAX)
+		type = image_event_names[ev->ev_type];
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (json_object_set_new(o, "type", json_string(type != NULL ? type :
+	    "unknown")) == -1 ||
+	    image_json_str(o, "vm", ev->ev_vm) == -1 ||
+	    image_json_str(o, "text", ev->ev_text) == -1 ||
+	    image_json_str(o, "detail", ev->ev_detail) == -1)
+		goto done;
+	if (ev->ev_type == CASTRA_EV_IMAGE_PROGRESS) {
+		if (image_json_progress(o, cp, ev) == -1)
+			goto done;
+	} else if ((ev->ev_num != 0 &&
+	    image_json_int(o, "num", ev->ev_num) == -1) ||
+	    (ev->ev_ms != 0 && image_json_int(o, "ms", ev->ev_ms) == -1))
+		goto done;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+ done:
+	json_decref(o);
+	return (s);
 }

@@ -33,7 +33,7 @@ enum imsg_type {
 	IMSG_CTL_HELLO,			/* ctl_hello, both ways, first */
 	IMSG_CTL_PROJECT,		/* ctl_project; fd: state root */
 	IMSG_CTL_IMAGE,			/* ctl_image; fd: local file */
-	IMSG_CTL_VM,			/* ctl_vm */
+	IMSG_CTL_VM,			/* ctl_vm; fd: bootstrap tar or none */
 	IMSG_CTL_UP_REQUEST,		/* ctl_request */
 	IMSG_CTL_DOWN_REQUEST,		/* ctl_request */
 	IMSG_CTL_EVENT,			/* ctl_event, castrad -> castra */
@@ -74,6 +74,9 @@ enum imsg_type {
 	IMSG_CTL_IMAGE_PULL,		/* ctl_image, urls: fetch into cache */
 	IMSG_CTL_IMAGE_IMPORT,		/* ctl_image, no urls; fd: the file */
 	IMSG_CTL_IMAGE_REMOVE,		/* ctl_image_remove */
+
+	/* castrad -> castra-vmm, just before the VM's start request */
+	IMSG_VMM_BOOTSTRAP,		/* vmm_bootstrap; fd: the tar */
 
 	IMSG_MAX
 };
@@ -261,6 +264,16 @@ struct vmm_vm {
 	uint64_t	vv_starttime;	/* field 22 of /proc/PID/stat */
 	char		vv_accel[8];	/* "kvm" or "tcg" */
 	int32_t		vv_status;	/* exit: wait(2) status */
+};
+
+/*
+ * The bootstrap tar that castra packed for a VM (bootstrap.c): castra-vmm
+ * keeps it as run/<vm>-bootstrap.tar for QEMU's fw_cfg
+ * opt/castra/bootstrap, where the guest's agent reads it.
+ */
+struct vmm_bootstrap {
+	char		vb_project[PROJECT_ID_MAX];
+	char		vb_name[VM_NAME_MAX];
 };
 
 struct vmm_stop {

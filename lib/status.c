@@ -291,15 +291,19 @@ status_vm_record(struct status *s, struct castra_vm_status *vs,
 			vs->vs_state = "error";
 		return (0);
 	}
+	/*
+	 * castrad writes 0 for the process and the times of a VM that
+	 * never started (an error before launch): 0 means none.
+	 */
 	state = status_state_name(status_str(obj, "state"));
 	if (state == NULL ||
-	    status_int(obj, "pid", 1, INT32_MAX, &pid) == -1 ||
-	    status_int(obj, "start_time", 1, INT64_MAX, &start) == -1 ||
+	    status_int(obj, "pid", 0, INT32_MAX, &pid) == -1 ||
+	    status_int(obj, "start_time", 0, INT64_MAX, &start) == -1 ||
 	    status_int(obj, "cpus", 1, 1024, &cpus) == -1 ||
 	    status_int(obj, "memory_mib", 1, UINT32_MAX, &mem) == -1 ||
-	    status_int(obj, "up_at_ms", 1, INT64_MAX, &up) == -1 ||
-	    status_int(obj, "launched_at_ms", 1, INT64_MAX, &launched) == -1 ||
-	    status_int(obj, "first_handshake_at_ms", 1, INT64_MAX,
+	    status_int(obj, "up_at_ms", 0, INT64_MAX, &up) == -1 ||
+	    status_int(obj, "launched_at_ms", 0, INT64_MAX, &launched) == -1 ||
+	    status_int(obj, "first_handshake_at_ms", 0, INT64_MAX,
 	    &first) == -1) {
 		status_warn(s, "%s/%s: a field is missing, of the wrong type "
 		    "or out of range; remove it once the VM is stopped "

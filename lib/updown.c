@@ -36,6 +36,7 @@ struct upload {
 	int			 up_imagefds[64];
 	uint32_t		 up_nimages;
 	struct ctl_vm		*up_vms;
+	int			*up_vmfds;	/* bootstrap tars, or NULL */
 	uint32_t		 up_nvms;
 	int			 up_rootfd;
 };
@@ -50,6 +51,10 @@ upload_free(struct upload *up)
 			close(up->up_imagefds[i]);
 	if (up->up_rootfd != -1)
 		close(up->up_rootfd);
+	for (i = 0; up->up_vmfds != NULL && i < up->up_nvms; i++)
+		if (up->up_vmfds[i] != -1)
+			close(up->up_vmfds[i]);
+	free(up->up_vmfds);
 	free(up->up_vms);
 }
 
@@ -331,10 +336,14 @@ upload_send(struct upload *up, uint32_t type, const struct ctl_request *req,
 			goto done;
 		up->up_imagefds[i] = -1;
 	}
-	for (i = 0; i < up->up_nvms; i++)
-		if (client_send(&cl, IMSG_CTL_VM, -1, &up->up_vms[i],
+	for (i = 0; i < up->up_nvms; i++) {
+		if (client_send(&cl, IMSG_CTL_VM, up->up_vmfds != NULL ?
+		    up->up_vmfds[i] : -1, &up->up_vms[i],
 		    sizeof(up->up_vms[i]), ce) == -1)
 			goto done;
+		if (up->up_vmfds != NULL)
+			up->up_vmfds[i] = -1;
+	}
 	if (client_send(&cl, type, -1, req, sizeof(*req), ce) == -1)
 		goto done;
 	rv = client_wait(&cl, fn, arg, ce);
@@ -375,7 +384,8 @@ castra_up(struct castra *c, const struct castra_up_options *uo,
 		return (-1);
 	}
 	if (upload_make(c, &up, uo->uo_image, !uo->uo_broker_only,
-	    ce) == -1) {
+	    ce) == -1 || bootstrap_tarfds(bs, up.up_vms, up.up_nvms,
+	    &up.up_vmfds, ce) == -1) {
 		upload_free(&up);
 		bootstrap_free(bs);
 		return (-1);

@@ -422,8 +422,74 @@ EOF2
 	    -e match:"run.sh exited 9" \
 	    $CASTRA up --bootstrap skip --bootstrap web=always
 	[ "$(nlogs web)" = 1 ] || atf_fail "$(nlogs web) run logs, not 1"
+
+	# A key that sshd refuses fails connect at once, not after 30 s.
+	ssh-keygen -q -t ed25519 -N '' -f ssh/stranger ||
+	    atf_fail "ssh-keygen stranger"
+	sed -i "s|key \"$PWD/ssh/user\"|key \"$PWD/ssh/stranger\"|" \
+	    project/castra.conf
+	start=$(date +%s)
+	atf_check -s exit:70 -o ignore -e match:"failed at step connect" \
+	    -e match:"Permission denied" $CASTRA up
+	[ $(($(date +%s) - start)) -lt 20 ] ||
+	    atf_fail "a refused key took until the connect deadline"
 }
 overrides_cleanup()
+{
+	stop_all
+}
+
+atf_test_case depends_order cleanup
+depends_order_head()
+{
+	atf_set "descr" "a VM's bootstrap waits for those of the VMs it" \
+	    "depends on, and does not run when one of them failed"
+	atf_set "timeout" "300"
+}
+depends_order_body()
+{
+	start_sshd
+	mkdir -p out
+	setup_project <<EOF2
+vm "db" {
+	image "castra-default"
+	bootstrap dir "prov"
+	$(ssh_stmt)
+	env "OUT" "$PWD/out"
+}
+vm "web" {
+	image "castra-default"
+	bootstrap dir "prov"
+	$(ssh_stmt)
+	env "OUT" "$PWD/out"
+	depends "db"
+}
+EOF2
+	mkdir -p project/prov
+	cat >project/prov/run.sh <<'EOF2'
+#!/bin/sh
+[ "$CASTRA_VM" = db ] && [ -f "$OUT/fail-db" ] && { echo "db broke"; exit 4; }
+[ "$CASTRA_VM" = db ] && sleep 1
+echo "$CASTRA_VM" >>"$OUT/order"
+EOF2
+	chmod 755 project/prov/run.sh
+	atf_check -o save:up.out -e ignore $CASTRA up
+	printf 'db\nweb\n' >want.order
+	cmp -s want.order out/order ||
+	    atf_fail "order: $(cat out/order); output: $(cat up.out)"
+	a=$(grep -n "^db: bootstrap completed" up.out | cut -d: -f1)
+	b=$(grep -n "^web: bootstrap started" up.out | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] ||
+	    atf_fail "web started before db completed: $(cat up.out)"
+
+	touch out/fail-db
+	atf_check -s exit:70 -o save:up2.out -e match:"bootstrap of db failed" \
+	    $CASTRA up
+	grep -q "^   - web wait-handshake: failed .*not run: db, which it \
+depends on, failed" up2.out || atf_fail "web ran: $(cat up2.out)"
+	[ "$(wc -l <out/order)" = 2 ] || atf_fail "web ran after db failed"
+}
+depends_order_cleanup()
 {
 	stop_all
 }
@@ -444,10 +510,23 @@ vm "web" {
 	bootstrap dir "prov"
 }
 EOF2
-	mkdir -p project/prov
+	mkdir -p project/prov/payload
 	printf '#!/bin/sh\necho hi\n' >project/prov/run.sh
+	chmod 755 project/prov/run.sh
+	printf 'payload bytes\n' >project/prov/payload/p
 	atf_check -o save:up.out -e save:up.err $CASTRA up
 	root=$(status_field "s['state_root']")
+
+	# The tar reached QEMU as fw_cfg opt/castra/bootstrap, intact.
+	python3 -c "import json, sys; \
+a = json.load(open('$root/vms/web.json'))['argv']; \
+sys.exit(0 if 'name=opt/castra/bootstrap,file=run/web-bootstrap.tar' \
+in a else 1)" || atf_fail "no fw_cfg bootstrap in QEMU's argv"
+	tar -t -v -f "$root/run/web-bootstrap.tar" >tar.list ||
+	    atf_fail "run/web-bootstrap.tar is not a tar"
+	grep -q '^-rwxr-xr-x .* run.sh$' tar.list || atf_fail "$(cat tar.list)"
+	[ "$(tar -x -O -f "$root/run/web-bootstrap.tar" payload/p)" = \
+	    "payload bytes" ] || atf_fail "the payload changed on its way"
 	python3 -c "import json, sys; \
 sys.exit('bootstrap-v1' in json.load(open('$root/handshakes/web.json'))\
 ['capabilities'])" || atf_fail "this agent offers bootstrap-v1: make \
@@ -462,6 +541,9 @@ this test check a real agent bootstrap instead"
 	atf_check -s exit:70 -o ignore \
 	    -e match:"failed at step connect: the guest's castra-agent" \
 	    $CASTRA up --bootstrap always
+	atf_check -o ignore $CASTRA down
+	[ -e "$root/run/web-bootstrap.tar" ] && atf_fail "down left the tar"
+	return 0
 }
 agent_capability_cleanup()
 {
@@ -476,5 +558,6 @@ atf_init_test_cases()
 	atf_add_test_case ssh_failure
 	atf_add_test_case ssh_timeout
 	atf_add_test_case overrides
+	atf_add_test_case depends_order
 	atf_add_test_case agent_capability
 }

@@ -79,10 +79,11 @@ castrad_children_up()
 # started another one.
 kill_child()
 {
-	_old=$(child_pid "$1")
+	_kname=$1
+	_old=$(child_pid "$_kname")
 	[ -n "$_old" ] || atf_fail "$1 does not run"
 	kill -9 "$_old"
-	wait_for 20 '_new=$(child_pid "$1"); [ -n "$_new" ] &&
+	wait_for 20 '_new=$(child_pid "$_kname"); [ -n "$_new" ] &&
 	    [ "$_new" != "$_old" ]' ||
 	    atf_fail "castrad did not restart $1 (was $_old): \
 $(tail -5 castrad.log)"
@@ -126,7 +127,9 @@ check_qemus()
 # Wait up to $3 s for VM $1 of root $2 to have no QEMU.
 wait_no_qemu()
 {
-	wait_for "$3" '[ -z "$(qemu_pids "$1" "$2")" ]' ||
+	_qn=$1
+	_qr=$2
+	wait_for "$3" '[ -z "$(qemu_pids "$_qn" "$_qr")" ]' ||
 	    atf_fail "QEMU of $1 still runs: $(qemu_pids "$1" "$2")"
 }
 
@@ -147,7 +150,9 @@ check_status()
 
 wait_status()
 {
-	wait_for "$2" '[ "$(status_field "$1")" = "$3" ]' ||
+	_sf=$1
+	_sv=$3
+	wait_for "$2" '[ "$(status_field "$_sf")" = "$_sv" ]' ||
 	    atf_fail "$1 is $(status_field "$1"), not $3, after $2 s"
 }
 
@@ -175,7 +180,8 @@ check_cache()
 # No overlay is left for a VM that does not run.
 check_no_overlay()
 {
-	wait_for 10 '[ ! -e "$2/overlays/$1.qcow2" ]' ||
+	_ov="$2/overlays/$1.qcow2"
+	wait_for 10 '[ ! -e "$_ov" ]' ||
 	    atf_fail "the overlay of stopped VM $1 is left"
 }
 

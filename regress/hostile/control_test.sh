@@ -84,8 +84,8 @@ castrad_cleanup()
 	pid=$(cat castrad.started)
 	kill -TERM "$pid" 2>/dev/null
 	wait_for '! kill -0 $pid 2>/dev/null' || kill -KILL "$pid" 2>/dev/null
-	if [ -f castrad.home ]; then
-		rm -rf "$(cat castrad.home)"
+	if [ -f castrad.tmpdir ]; then
+		rm -rf "$(cat castrad.tmpdir)"
 	fi
 	return 0
 }
@@ -266,6 +266,7 @@ unprivileged_body()
 	# The case's own directory is root's alone; nobody must reach
 	# the socket to be refused by it rather than by a directory.
 	dir=$(mktemp -d /tmp/castra-hostile.XXXXXX)
+	echo "$dir" >castrad.tmpdir
 	chmod 755 "$dir"
 	echo "$dir/home" >castrad.home
 	castrad_start

@@ -88,7 +88,8 @@ atf_test_case second_up_no_request cleanup
 second_up_no_request_head()
 {
 	atf_set descr "castra up fetches an http:// image once, shows its" \
-	    "progress, and a second up makes no request at all"
+	    "progress, a second up makes no request at all, and a" \
+	    "corrupted cache file is fetched again"
 	atf_set timeout 240
 }
 second_up_no_request_body()
@@ -108,8 +109,8 @@ second_up_no_request_body()
 	atf_check -o match:"solo: stopped" $castra down
 
 	cp http.log http.log.first
-	# castrad answers down before the broker has closed its copy of
-	# the listener (regress/broker's down_then_up checks that race);
+	# castrad answers down before castra-broker has closed its copy
+	# of the listener, so an up at once can find the port still held;
 	# this case is about the cache, so wait for the port to be free.
 	wait_for "port_free $bport" || atf_fail "broker port $bport held"
 	atf_check -o save:up2.out -e ignore $castra up --wait
@@ -117,8 +118,78 @@ second_up_no_request_body()
 	    cat up2.out
 	atf_check -o file:http.log.first cat http.log
 	atf_check -o match:"solo: stopped" $castra down
+
+	# A cached image whose bytes changed is fetched again, not booted.
+	wait_for "port_free $bport" || atf_fail "broker port $bport held"
+	python3 -c "import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY); \
+os.pwrite(fd, b'\xff' * 16, 4096); os.close(fd)" home/images/sha256/$sha ||
+	    atf_fail "cannot corrupt the cached image"
+	atf_check -o save:up3.out -e ignore $castra up --wait
+	atf_check -o match:"solo: reachable" cat up3.out
+	atf_check -o inline:"2\n" -x "grep -c '^GET /ok/rootfs.qcow2 ' http.log"
+	atf_check -o inline:"1\n" -x "grep -c '^GET /ok/vmlinuz ' http.log"
+	atf_check -o inline:"$sha\n" sh -c \
+	    "sha256sum <home/images/sha256/$sha | cut -d ' ' -f 1"
+	atf_check -o match:"solo: stopped" $castra down
 }
 second_up_no_request_cleanup()
+{
+	teardown
+}
+
+# The backing file of VM $1's overlay.
+backing()
+{
+	root=$($castra status --json | python3 -c \
+	    'import json, sys; print(json.load(sys.stdin)["state_root"])')
+	qemu-img info -U --output=json "$root/overlays/$1.qcow2" |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["backing-filename"])'
+}
+
+atf_test_case local_image cleanup
+local_image_head()
+{
+	atf_set descr "a disk in castra.conf and up --image PATH are opened" \
+	    "by castra, imported into the cache by content, and booted" \
+	    "from there"
+	atf_set timeout 120
+}
+local_image_body()
+{
+	bindir=$(atf_config_get bindir)
+	export CASTRA_HOME="$(pwd)/home"
+	castra="$bindir/castra -c proj/castra.conf"
+	mkdir -p home proj
+	# Not bootable: the guest stays in its firmware, which is enough.
+	atf_check -o ignore qemu-img create -f qcow2 base.qcow2 16M
+	atf_check -o ignore qemu-img create -f qcow2 other.qcow2 20M
+	sha=$(sha256sum <base.qcow2 | cut -d ' ' -f 1)
+	other=$(sha256sum <other.qcow2 | cut -d ' ' -f 1)
+	printf 'project "local%s"\nbroker port %s\n' $$ $(free_port) \
+	    >proj/castra.conf
+	printf 'vm "v" {\n\tdisk "../base.qcow2"\n\tmemory 128M\n}\n' \
+	    >>proj/castra.conf
+
+	atf_check -o match:"^image $(echo $sha | cut -c 1-12) ready\$" \
+	    -o match:"^v: launched" -e ignore $castra up
+	atf_check -o inline:"$sha\n" sh -c \
+	    "sha256sum <home/images/sha256/$sha | cut -d ' ' -f 1"
+	b=$(backing v)
+	[ "$b" = "$(pwd)/home/images/sha256/$sha" ] ||
+	    atf_fail "the overlay is backed by $b"
+	atf_check -o match:"v: stopped" $castra down --graceful-wait 1
+
+	atf_check -o match:"^image $(echo $other | cut -c 1-12) ready\$" \
+	    -o match:"^v: launched" -e ignore \
+	    $castra up --image "$(pwd)/other.qcow2"
+	b=$(backing v)
+	[ "$b" = "$(pwd)/home/images/sha256/$other" ] ||
+	    atf_fail "the overlay is backed by $b"
+	atf_check -o match:"v: stopped" $castra down --graceful-wait 1
+	# Neither file was touched.
+	atf_check -o inline:"$sha\n" sh -c "sha256sum <base.qcow2 | cut -d ' ' -f 1"
+}
+local_image_cleanup()
 {
 	teardown
 }
@@ -126,4 +197,5 @@ second_up_no_request_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case second_up_no_request
+	atf_add_test_case local_image
 }

@@ -1035,26 +1035,6 @@ ATF_TC_BODY(ibuf_reading, tc)
 	ATF_REQUIRE(ibuf_data(&sub) == wire);
 }
 
-/*
- * In a sanitizer build, LeakSanitizer would fail the listing of test
- * cases over memory that libatf-c keeps until exit.
- */
-const char	*__lsan_default_suppressions(void);
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return ("leak:libatf-c.so");
-}
-
-/* Kyua takes any word on stderr while listing for a broken program. */
-const char *
-__lsan_default_options(void)
-{
-	return ("print_suppressions=0");
-}
-
 ATF_TP_ADD_TCS(tp)
 {
 	/* write_to_closed_peer must see EPIPE, not die of SIGPIPE. */

@@ -326,26 +326,6 @@ ATF_TC_BODY(child_init_refuses_bad_starts, tc)
 	ATF_REQUIRE_EQ(run_child(no_channel, 0), 1);
 }
 
-/*
- * In a sanitizer build, LeakSanitizer would fail the listing of test
- * cases over memory that libatf-c keeps until exit.
- */
-const char	*__lsan_default_suppressions(void);
-const char	*__lsan_default_options(void);
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return ("leak:libatf-c.so");
-}
-
-/* Kyua takes any word on stderr while listing for a broken program. */
-const char *
-__lsan_default_options(void)
-{
-	return ("print_suppressions=0");
-}
-
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, child_answers);

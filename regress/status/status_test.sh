@@ -190,11 +190,16 @@ identity_body()
 	    <status.json
 	atf_check -o inline:"{'state': 'listening', 'pid': $bgpid, 'port': 7171}\n" \
 	    python3 -c "$jq" 'j["broker"]' <status.json
-	# What castrad writes after down: stopped, no process, no warning.
+	# What castrad writes after down, and for a VM that failed before
+	# launch (0: no process, no time): no warning about either.
 	printf '{"port":7170,"state":"stopped"}\n' >"$SR/broker.json"
+	vm_record db error 0 0 ',"up_at_ms":'$(now_ms)',"launched_at_ms":0'
 	status_json
 	atf_check -o inline:"{'state': 'stopped', 'port': 7170}\n" \
 	    python3 -c "$jq" 'j["broker"]' <status.json
+	atf_check -o inline:"error False\n" \
+	    python3 -c "$jq" 'j["vms"][2]["state"], "boot" in j["vms"][2]' \
+	    <status.json
 	atf_check -o inline:"" cat status.err
 }
 identity_cleanup()

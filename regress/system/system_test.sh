@@ -165,8 +165,7 @@ stop_all()
 		sleep 0.1
 	done
 	for u in $(cat users 2>/dev/null); do
-		pkill -KILL -u "$u" 2>/dev/null
-		userdel "$u" 2>/dev/null
+		userdel -f "$u" 2>/dev/null
 	done
 	return 0
 }
@@ -220,6 +219,14 @@ print(json.load(open('$root/project.json'))['owner_uid'])")
 	check_status_as a "s['vms'][0]['state']" "stopped"
 	check_status_as b "s['vms'][0]['state']" "running"
 	atf_check -o match:"is down" -o ignore ./castra-b down
+
+	# What the children wrote, the owner may clean.
+	root=$(status_as a "s['state_root']")
+	[ -f "$root/logs/solo-serial.log" ] || atf_fail "no serial log"
+	atf_check -o ignore ./castra-a clean
+	[ -e "$root/logs/solo-serial.log" ] &&
+	    atf_fail "clean left logs/solo-serial.log"
+	return 0
 }
 two_users_cleanup()
 {
@@ -249,6 +256,12 @@ others_refused_body()
 	    -o ignore ./as-b castra -c "$PWD/a/proj/castra.conf" up
 	check_status_as a "s['reachable']" "True"
 	check_status_as a "s['vms'][0]['state']" "running"
+	# b's status of the same file is about b's own state, not a's.
+	./as-b castra -c "$PWD/a/proj/castra.conf" status --json >b.json ||
+	    atf_fail "b's castra status failed"
+	got=$(python3 -c "import json; s = json.load(open('b.json')); \
+print(s['reachable'], s['state_root'].startswith('$PWD/b/'))")
+	[ "$got" = "False True" ] || atf_fail "b's status says $got"
 
 	# Nothing under a's state root is b's to read.
 	for f in token project.json logs/broker.log logs/solo-serial.log \
@@ -279,7 +292,12 @@ others_refused_body()
 	check_perms a/pub/token "644 csa$$ csa$$"
 	[ -e a/pub/project.json ] && atf_fail "castrad wrote in a/pub"
 
-	atf_check -o match:"is down" -o ignore ./castra-a down
+	# root acts on every project.
+	mkdir roothome
+	atf_check -o match:"is down" -o ignore env CASTRA_SOCKET="$SOCK" \
+	    CASTRA_HOME="$PWD/roothome" \
+	    "$(atf_config_get bindir)/castra" -c "$PWD/a/proj/castra.conf" down
+	check_status_as a "s['vms'][0]['state']" "stopped"
 }
 others_refused_cleanup()
 {
@@ -358,9 +376,72 @@ planted_links_cleanup()
 	stop_all
 }
 
+atf_test_case swapped_logs cleanup
+swapped_logs_head()
+{
+	atf_set "descr" "a logs directory a user swaps for a link while" \
+	    "a guest starts is not read through by castrad, as root, to" \
+	    "say why the guest did not come up"
+	atf_set "timeout" "300"
+}
+swapped_logs_body()
+{
+	require_root
+	# up --wait gives up soon and quotes the guest's serial log.
+	export CASTRA_UP_TIMEOUT=4
+	start_system
+	mkuser b
+	# A guest that never says hello: with no root file system, its
+	# kernel panics and then waits for ever.
+	sed -e 's/image "castra-default"/image "broken"/' \
+	    -e 's/cmdline "\(.*\)"/cmdline "\1 rdinit=\/none root=\/dev\/none panic=0"/' \
+	    "$(atf_config_get builddir)/image/default-image.conf" >b/proj/broken.conf
+	sed -i -e 's/image "castra-default"/image "broken"/' \
+	    -e '/^include/a include "broken.conf"' b/proj/castra.conf
+	# A panicked kernel ignores the power button: no long wait for it.
+	echo "wait graceful 1s" >>b/proj/castra.conf
+	chown "csb$$:" b/proj/broken.conf
+	root=$(status_as b "s['state_root']")
+
+	# Another user's logs, which only root may read.
+	mkdir victim
+	echo "SECRET-LINE-42" >victim/solo-serial.log
+	chmod 700 victim
+	chmod 600 victim/solo-serial.log
+
+	./castra-b up --wait >up.out 2>up.err &
+	up=$!
+	# Once QEMU runs, swap logs/ for a link to the victim.
+	i=0
+	until [ -f "$root/vms/solo.json" ]; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && atf_fail "QEMU did not start in 30 s"
+		sleep 0.05
+	done
+	./as-b mv "$root/logs" "$root/logs.real" ||
+	    atf_fail "b cannot rename logs"
+	./as-b ln -s "$PWD/victim" "$root/logs"
+	kill -0 $up 2>/dev/null ||
+	    atf_fail "up ended before the link was planted"
+	wait $up && atf_fail "up of a guest that never says hello succeeded"
+	cat up.err >&2
+	grep -q "did not say hello" up.err ||
+	    atf_fail "up did not fail for want of a hello"
+	grep -q SECRET up.out up.err &&
+	    atf_fail "castrad read through b's link"
+	./as-b rm "$root/logs"
+	./as-b mv "$root/logs.real" "$root/logs"
+	return 0
+}
+swapped_logs_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case two_users
 	atf_add_test_case others_refused
 	atf_add_test_case planted_links
+	atf_add_test_case swapped_logs
 }

@@ -1,0 +1,90 @@
+#! /usr/bin/env atf-sh
+#
+# castra up --broker-only through castra and a private castrad: the
+# listener starts, guests that already run are left alone with a
+# warning, and a second up reuses the listener.  Every path is under the
+# case's own directory.
+
+wait_for()
+{
+	i=0
+	while ! eval "$1"; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); \
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+atf_test_case running_guests cleanup
+running_guests_head()
+{
+	atf_set descr "up --broker-only leaves a running guest alone, warns," \
+	    "and a second one reuses the listener"
+	atf_set timeout 60
+}
+running_guests_body()
+{
+	bindir=$(atf_config_get bindir)
+	export CASTRA_HOME="$(pwd)/home"
+	castra="$bindir/castra -c proj/castra.conf"
+	mkdir -p home proj
+	port=$(free_port)
+	printf 'project "bo%s"\nbroker port %s\nvm "v" { disk "../none" }\n' \
+	    $$ $port >proj/castra.conf
+	root=$($castra status --json | python3 -c \
+	    'import json, sys; print(json.load(sys.stdin)["state_root"])')
+	# A guest that a castrad before this one started: its record names
+	# a live process with its start time.
+	sleep 300 </dev/null >/dev/null 2>&1 &
+	guest=$!
+	echo $guest >guest.pid
+	st=$(cut -d ' ' -f 22 /proc/$guest/stat)
+	mkdir -p "$root/vms"
+	printf '{"name":"v","pid":%s,"start_time":%s,"state":"running",' \
+	    $guest $st >"$root/vms/v.json"
+	printf '"cpus":1,"memory_mib":256}\n' >>"$root/vms/v.json"
+	cp "$root/vms/v.json" record
+
+	atf_check -o match:"listening" \
+	    -e inline:"castra: warning: VMs of bo$$ are already running; they were left as they are\n" \
+	    $castra up --broker-only
+	atf_check -o match:"^castra-broker 0.1 ready" python3 -c "
+import socket
+s = socket.create_connection(('127.0.0.1', $port))
+print(s.makefile().readline(), end='')"
+	kill -0 $guest || atf_fail "the guest was stopped"
+	atf_check cmp record "$root/vms/v.json"
+	[ ! -e "$root/overlays/v.qcow2" ] || atf_fail "an overlay was made"
+	# Again: the same listener, no failure on its port.
+	pid=$(python3 -c "import json; \
+print(json.load(open('$root/broker.json'))['pid'])")
+	atf_check -o match:"listening" -e ignore $castra up --broker-only
+	atf_check -o inline:"$pid\n" python3 -c "import json; \
+print(json.load(open('$root/broker.json'))['pid'])"
+	atf_check -o match:"\"broker\":\\{\"state\":\"listening\",\"pid\":$pid,\"port\":$port\\}" \
+	    $castra status --json
+}
+running_guests_cleanup()
+{
+	export CASTRA_HOME="$(pwd)/home"
+	[ -f guest.pid ] && kill "$(cat guest.pid)" 2>/dev/null
+	if [ -f home/castrad.pid ]; then
+		pid=$(cat home/castrad.pid)
+		kill -TERM "$pid" 2>/dev/null
+		wait_for '! kill -0 $pid 2>/dev/null' ||
+		    kill -KILL "$pid" 2>/dev/null
+	fi
+	return 0
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case running_guests
+}
