@@ -683,6 +683,29 @@ vmm_stop_done(struct vmm_guest *vm)
 }
 
 /*
+ * Does pid run in the state root dirfd?  Each QEMU is started there,
+ * and its start time and command line are anyone's to read in /proc:
+ * a record that copies them into another state root, as its owner may
+ * write, must not hand that owner someone else's QEMU.
+ */
+static int
+vmm_in_root(struct vmm_guest *vm, int dirfd)
+{
+	struct stat	 cwd, root;
+	char		 path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)vm->vm_pid);
+	if (fstat(dirfd, &root) == -1 || stat(path, &cwd) == -1)
+		return (0);
+	if (cwd.st_dev != root.st_dev || cwd.st_ino != root.st_ino) {
+		log_warnx("%s: pid %d runs in another state root than its "
+		    "record's; not adopted", vm->vm_name, (int)vm->vm_pid);
+		return (0);
+	}
+	return (1);
+}
+
+/*
  * After a restart of castrad or of this process: take a VM back from
  * its record if its QEMU is still the one launched, else clean up.
  */
@@ -709,7 +732,7 @@ vmm_adopt(struct vmm_vm *vv, int dirfd)
 		return;
 	}
 	vm->vm_answered = vm->vm_adopted = 1;
-	if (vm->vm_state != VM_ST_STOPPED)
+	if (vm->vm_state != VM_ST_STOPPED && vmm_in_root(vm, dirfd))
 		vmm_watch(vm);
 	if (vm->vm_pidfd == -1) {
 		log_info("%s: QEMU (pid %d) is gone, cleaning up",

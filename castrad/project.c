@@ -638,6 +638,38 @@ project_wait_expired(int fd, short event, void *arg)
 	    vs->vs_conf.cv_name, tail);
 }
 
+/*
+ * The project a request is about: the one castrad keeps, when the
+ * client may act on it and no other client is, or else a new one.
+ * NULL when the client has had its answer already.
+ */
+static struct project *
+project_claim(struct ctlconn *cc, struct ctlupload *cu, int *known)
+{
+	struct project	*pr;
+	char		 err[CTL_TEXT_MAX];
+
+	if ((pr = project_find(cu->cu_project.cp_id)) == NULL) {
+		*known = 0;
+		if ((pr = project_new(cc, cu, err, sizeof(err))) == NULL)
+			control_result(cc, 73, "%s", err);
+		return (pr);
+	}
+	*known = 1;
+	if (!project_permitted(pr, control_uid(cc))) {
+		control_result(cc, 77, "%s belongs to another user",
+		    pr->pr_conf.cp_name);
+		return (NULL);
+	}
+	if (pr->pr_client != NULL || pr->pr_stopping) {
+		control_result(cc, 75, "%s is busy: another castra is "
+		    "bringing it up or down; wait for it",
+		    pr->pr_conf.cp_name);
+		return (NULL);
+	}
+	return (pr);
+}
+
 void
 project_up(struct ctlconn *cc, struct ctlupload *cu,
     const struct ctl_request *req)
@@ -645,29 +677,15 @@ project_up(struct ctlconn *cc, struct ctlupload *cu,
 	struct project	*pr;
 	struct timeval	 tv;
 	char		 err[CTL_TEXT_MAX];
+	int		 known;
 
-	if ((pr = project_find(cu->cu_project.cp_id)) != NULL) {
-		if (!project_permitted(pr, control_uid(cc))) {
-			control_result(cc, 77, "%s belongs to another user",
-			    pr->pr_conf.cp_name);
-			return;
-		}
-		if (pr->pr_client != NULL || pr->pr_stopping) {
-			control_result(cc, 75, "%s is busy: another castra "
-			    "is bringing it up or down; wait for it",
-			    pr->pr_conf.cp_name);
-			return;
-		}
-		if (!pr->pr_broker_only) {
-			control_event(cc, CASTRA_EV_MESSAGE, NULL, 0, 0, 0,
-			    "%s is already up; nothing changed",
-			    pr->pr_conf.cp_name);
-			control_result(cc, 0, "%s is already up",
-			    pr->pr_conf.cp_name);
-			return;
-		}
-	} else if ((pr = project_new(cc, cu, err, sizeof(err))) == NULL) {
-		control_result(cc, 73, "%s", err);
+	if ((pr = project_claim(cc, cu, &known)) == NULL)
+		return;
+	if (known && !pr->pr_broker_only) {
+		control_event(cc, CASTRA_EV_MESSAGE, NULL, 0, 0, 0,
+		    "%s is already up; nothing changed", pr->pr_conf.cp_name);
+		control_result(cc, 0, "%s is already up",
+		    pr->pr_conf.cp_name);
 		return;
 	}
 
@@ -801,24 +819,10 @@ project_down(struct ctlconn *cc, struct ctlupload *cu,
 	struct project	*pr;
 	struct vmstate	*vs;
 	uint32_t	 i;
-	char		 err[CTL_TEXT_MAX];
+	int		 known;
 
-	if ((pr = project_find(cu->cu_project.cp_id)) != NULL) {
-		if (!project_permitted(pr, control_uid(cc))) {
-			control_result(cc, 77, "%s belongs to another user",
-			    pr->pr_conf.cp_name);
-			return;
-		}
-		if (pr->pr_client != NULL || pr->pr_stopping) {
-			control_result(cc, 75, "%s is busy: another castra "
-			    "is bringing it up or down; wait for it",
-			    pr->pr_conf.cp_name);
-			return;
-		}
-	} else if ((pr = project_new(cc, cu, err, sizeof(err))) == NULL) {
-		control_result(cc, 73, "%s", err);
+	if ((pr = project_claim(cc, cu, &known)) == NULL)
 		return;
-	}
 	pr->pr_client = cc;
 	if (req->cr_wait_graceful)
 		pr->pr_conf.cp_wait_graceful = req->cr_wait_graceful;

@@ -34,6 +34,58 @@ enum agent_reply {
 	AGENT_REPLY_OK
 };
 
+#define AGENT_ENV_MAX		32
+#define AGENT_ENV_LEN		4096	/* "NAME=value" */
+#define AGENT_RUNID_MAX		47
+
+/* A bootstrap request of the host (agentproto.c parses it). */
+struct agent_bsreq {
+	char		 br_runid[AGENT_RUNID_MAX + 1];
+	char		 br_reply[AGENT_RUNID_MAX + 16];
+	char		 br_verify[1024];		/* "": none */
+	char		 br_sha256[65];
+	uint64_t	 br_size;
+	uint64_t	 br_timeout_ms;
+	char		 br_env[AGENT_ENV_MAX][AGENT_ENV_LEN];
+	int		 br_nenv;
+};
+
+/* One entry of a ustar archive. */
+struct agent_tarent {
+	char			 te_name[256];
+	int			 te_dir;
+	unsigned int		 te_mode;
+	const unsigned char	*te_data;
+	size_t			 te_size;
+};
+
+/* agentboot.c: the bootstrap under way */
+typedef void	agentboot_publish_fn(void *, const char *);
+
+struct agentboot {
+	struct agent_bsreq	 ab_req;
+	char			 ab_vm[AGENT_NAME_MAX + 1];
+	char			 ab_dir[96];
+	int			 ab_step;
+	pid_t			 ab_pid;
+	int			 ab_out;
+	int			 ab_killed;
+	int64_t			 ab_stepstart;
+	int64_t			 ab_deadline;
+	char			 ab_tail[2048];
+	size_t			 ab_taillen;
+	agentboot_publish_fn	*ab_publish;
+	void			*ab_arg;
+};
+
+void		 agentboot_init(struct agentboot *, agentboot_publish_fn *,
+		    void *);
+void		 agentboot_request(struct agentboot *, const char *, size_t,
+		    const char *);
+int		 agentboot_fd(const struct agentboot *);
+int		 agentboot_busy(const struct agentboot *);
+void		 agentboot_poll(struct agentboot *);
+
 /* agentproto.c */
 int		 agent_valid_name(const char *);
 int		 agent_valid_token(const char *);
@@ -49,5 +101,9 @@ ssize_t		 frame_decode(const unsigned char *, size_t,
 		    const unsigned char **, size_t *);
 int		 json_string(const char *, size_t, const char *, char *,
 		    size_t);
+int		 json_escape(char *, size_t, const char *, size_t);
+int		 agent_bsreq_parse(const char *, size_t, struct agent_bsreq *);
+int		 agent_tar_next(const unsigned char *, size_t, size_t *,
+		    struct agent_tarent *);
 
 #endif /* CASTRA_AGENT_H */

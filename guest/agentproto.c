@@ -402,3 +402,292 @@ json_string(const char *json, size_t len, const char *key, char *out,
 		p++;
 	}
 }
+
+/*
+ * Find the value of key in the top-level JSON object [json, json+len):
+ * its first byte in *valp and its length in *vlenp.  0 when found, -1
+ * when absent or malformed.
+ */
+static int
+json_value(const char *json, size_t len, const char *key, const char **valp,
+    size_t *vlenp)
+{
+	const char	*p, *end = json + len, *k, *q, *v;
+	size_t		 klen = strlen(key);
+
+	p = json_ws(json, end);
+	if (p == end || *p++ != '{')
+		return (-1);
+	for (;;) {
+		p = json_ws(p, end);
+		if (p == end || *p != '"')
+			return (-1);
+		k = p + 1;
+		if ((p = json_skipstr(p, end)) == NULL)
+			return (-1);
+		q = p - 1;
+		p = json_ws(p, end);
+		if (p == end || *p++ != ':')
+			return (-1);
+		v = p = json_ws(p, end);
+		if ((p = json_skipval(p, end)) == NULL)
+			return (-1);
+		if ((size_t)(q - k) == klen && memcmp(k, key, klen) == 0) {
+			*valp = v;
+			*vlenp = (size_t)(p - v);
+			return (0);
+		}
+		p = json_ws(p, end);
+		if (p == end || *p != ',')
+			return (-1);
+		p++;
+	}
+}
+
+/* A non-negative integer value of key, at most max. */
+static int
+json_uint(const char *json, size_t len, const char *key, uint64_t max,
+    uint64_t *out)
+{
+	const char	*v;
+	size_t		 vlen, i;
+	uint64_t	 n = 0;
+
+	if (json_value(json, len, key, &v, &vlen) == -1 || vlen == 0 ||
+	    vlen > 19)
+		return (-1);
+	for (i = 0; i < vlen; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return (-1);
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (n > max)
+		return (-1);
+	*out = n;
+	return (0);
+}
+
+static int
+agent_env_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	    *s == '_'))
+		return (0);
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return (0);
+	return (1);
+}
+
+/* The "env" object: NAME -> string value, as "NAME=value" entries. */
+static int
+agent_bsreq_env(const char *obj, size_t len, struct agent_bsreq *rq)
+{
+	const char	*p, *end = obj + len, *k, *q, *v;
+	char		 name[64], *e;
+	size_t		 nlen;
+
+	p = json_ws(obj, end);
+	if (p == end || *p++ != '{')
+		return (-1);
+	p = json_ws(p, end);
+	if (p < end && *p == '}')
+		return (0);
+	for (;;) {
+		p = json_ws(p, end);
+		if (p == end || *p != '"')
+			return (-1);
+		k = p;
+		if ((p = json_skipstr(p, end)) == NULL)
+			return (-1);
+		q = p;
+		if (json_unescape(k + 1, q - 1, name, sizeof(name)) == -1 ||
+		    !agent_env_name(name) || rq->br_nenv == AGENT_ENV_MAX)
+			return (-1);
+		p = json_ws(p, end);
+		if (p == end || *p++ != ':')
+			return (-1);
+		v = p = json_ws(p, end);
+		if (p == end || *p != '"' || (p = json_skipstr(p, end)) == NULL)
+			return (-1);
+		e = rq->br_env[rq->br_nenv];
+		nlen = strlen(name);
+		memcpy(e, name, nlen);
+		e[nlen] = '=';
+		if (json_unescape(v + 1, p - 1, e + nlen + 1,
+		    AGENT_ENV_LEN - nlen - 1) == -1)
+			return (-1);
+		rq->br_nenv++;
+		p = json_ws(p, end);
+		if (p < end && *p == '}')
+			return (0);
+		if (p == end || *p++ != ',')
+			return (-1);
+	}
+}
+
+/*
+ * A bus frame that is the host's bootstrap request, from the broker:
+ * {"payload":{"bootstrap":"run","run_id":..,"reply":"bootstrap:<id>",
+ * "env":{..},"timeout_ms":..,"verify":..,"sha256":..,"size":..},
+ * "topic":..,"type":"message","vm":"host"}.  0 and *rq filled when it
+ * is one and every field is sound, else -1.
+ */
+int
+agent_bsreq_parse(const char *json, size_t len, struct agent_bsreq *rq)
+{
+	const char	*pl, *env;
+	size_t		 pllen, envlen, i;
+	char		 word[16];
+
+	memset(rq, 0, sizeof(*rq));
+	if (json_string(json, len, "type", word, sizeof(word)) == -1 ||
+	    strcmp(word, "message") != 0 ||
+	    json_string(json, len, "vm", word, sizeof(word)) == -1 ||
+	    strcmp(word, "host") != 0 ||
+	    json_value(json, len, "payload", &pl, &pllen) == -1)
+		return (-1);
+	if (json_string(pl, pllen, "bootstrap", word, sizeof(word)) == -1 ||
+	    strcmp(word, "run") != 0)
+		return (-1);
+	if (json_string(pl, pllen, "run_id", rq->br_runid,
+	    sizeof(rq->br_runid)) == -1 || rq->br_runid[0] == '\0')
+		return (-1);
+	/* It names a directory: digits, hex and dashes only. */
+	for (i = 0; rq->br_runid[i] != '\0'; i++)
+		if (strchr("0123456789abcdef-", rq->br_runid[i]) == NULL)
+			return (-1);
+	if (json_string(pl, pllen, "reply", rq->br_reply,
+	    sizeof(rq->br_reply)) == -1 ||
+	    strncmp(rq->br_reply, "bootstrap:", 10) != 0 ||
+	    strcmp(rq->br_reply + 10, rq->br_runid) != 0)
+		return (-1);
+	if (json_string(pl, pllen, "sha256", rq->br_sha256,
+	    sizeof(rq->br_sha256)) == -1 || strlen(rq->br_sha256) != 64 ||
+	    strspn(rq->br_sha256, "0123456789abcdef") != 64)
+		return (-1);
+	if (json_uint(pl, pllen, "size", 64 * 1024 * 1024,
+	    &rq->br_size) == -1 ||
+	    json_uint(pl, pllen, "timeout_ms", 86400000ULL,
+	    &rq->br_timeout_ms) == -1 || rq->br_timeout_ms == 0)
+		return (-1);
+	if (json_value(pl, pllen, "verify", &env, &envlen) == 0 &&
+	    (json_string(pl, pllen, "verify", rq->br_verify,
+	    sizeof(rq->br_verify)) == -1 || rq->br_verify[0] == '\0'))
+		return (-1);
+	if (json_value(pl, pllen, "env", &env, &envlen) == 0 &&
+	    agent_bsreq_env(env, envlen, rq) == -1)
+		return (-1);
+	return (0);
+}
+
+/* JSON string body for in: quotes, backslashes and controls escaped. */
+int
+json_escape(char *out, size_t outlen, const char *in, size_t inlen)
+{
+	size_t		 i, o = 0;
+	unsigned char	 c;
+
+	for (i = 0; i < inlen; i++) {
+		c = (unsigned char)in[i];
+		if (o + 7 > outlen)
+			return (-1);
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (c < 0x20 || c >= 0x7f) {
+			/* Bytes, not text: anything else is shown as such. */
+			snprintf(out + o, 7, "\\u%04x", c);
+			o += 6;
+		} else
+			out[o++] = (char)c;
+	}
+	if (o >= outlen)
+		return (-1);
+	out[o] = '\0';
+	return (0);
+}
+
+static uint64_t
+tar_octal(const unsigned char *p, size_t len, int *bad)
+{
+	uint64_t	 v = 0;
+	size_t		 i;
+
+	for (i = 0; i < len && p[i] == ' '; i++)
+		;
+	for (; i < len && p[i] >= '0' && p[i] <= '7'; i++)
+		v = v * 8 + (uint64_t)(p[i] - '0');
+	if (i < len && p[i] != '\0' && p[i] != ' ')
+		*bad = 1;
+	return (v);
+}
+
+/*
+ * The next entry of the ustar archive tar[0, len) at *offp: 1 and *te,
+ * 0 at its end, -1 when malformed.  Only regular files and directories
+ * with relative names free of ".." are accepted: the archive must not
+ * write outside the directory it is unpacked in.
+ */
+int
+agent_tar_next(const unsigned char *tar, size_t len, size_t *offp,
+    struct agent_tarent *te)
+{
+	const unsigned char	*h;
+	unsigned int		 sum = 0, want;
+	size_t			 i, off = *offp, blocks;
+	int			 bad = 0;
+	char			 name[101], prefix[156], *c, *save;
+
+	if (off > len || len - off < 512)
+		return (-1);
+	h = tar + off;
+	for (i = 0; i < 512 && h[i] == 0; i++)
+		;
+	if (i == 512)
+		return (0);
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	want = (unsigned int)tar_octal(h + 148, 8, &bad);
+	if (bad || sum != want || memcmp(h + 257, "ustar", 5) != 0)
+		return (-1);
+	memset(te, 0, sizeof(*te));
+	memcpy(name, h, 100);
+	name[100] = '\0';
+	memcpy(prefix, h + 345, 155);
+	prefix[155] = '\0';
+	if (prefix[0] != '\0')
+		snprintf(te->te_name, sizeof(te->te_name), "%s/%s", prefix,
+		    name);
+	else
+		strlcpy(te->te_name, name, sizeof(te->te_name));
+	if (h[156] == '5')
+		te->te_dir = 1;
+	else if (h[156] != '0' && h[156] != '\0')
+		return (-1);
+	te->te_mode = (unsigned int)tar_octal(h + 100, 8, &bad) & 0777;
+	te->te_size = (size_t)tar_octal(h + 124, 12, &bad);
+	if (bad || (te->te_dir && te->te_size != 0))
+		return (-1);
+	/* A trailing slash marks a directory; drop it. */
+	i = strlen(te->te_name);
+	while (i > 0 && te->te_name[i - 1] == '/')
+		te->te_name[--i] = '\0';
+	if (te->te_name[0] == '\0' || te->te_name[0] == '/')
+		return (-1);
+	strlcpy(name, te->te_name, sizeof(name));
+	for (c = strtok_r(te->te_name[0] ? name : name, "/", &save);
+	    c != NULL; c = strtok_r(NULL, "/", &save))
+		if (strcmp(c, "..") == 0 || strcmp(c, ".") == 0)
+			return (-1);
+	blocks = (te->te_size + 511) / 512;
+	if (te->te_size > len || blocks > (len - off - 512) / 512)
+		return (-1);
+	te->te_data = h + 512;
+	*offp = off + 512 + blocks * 512;
+	return (1);
+}

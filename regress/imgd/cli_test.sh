@@ -153,8 +153,42 @@ failures_cleanup()
 	teardown
 }
 
+atf_test_case concurrent_projects cleanup
+concurrent_projects_head()
+{
+	atf_set descr "two projects pulling the same image at once cause" \
+	    "one download"
+	atf_set timeout 60
+}
+concurrent_projects_body()
+{
+	setup
+	project "$base/slow/disk.img" $disk
+	mkdir proj2
+	sed 's/"imgtest"/"imgtest2"/' proj/castra.conf >proj2/castra.conf
+	$castra image pull >pull1.out 2>pull1.err &
+	p1=$!
+	"$bindir/castra" -c proj2/castra.conf image pull >pull2.out \
+	    2>pull2.err &
+	p2=$!
+	wait $p1 || atf_fail "the first pull failed: $(cat pull1.err)"
+	wait $p2 || atf_fail "the second pull failed: $(cat pull2.err)"
+	short=$(echo $disk | cut -c 1-12)
+	atf_check -o match:"^image $short ready\$" cat pull1.out
+	atf_check -o match:"^image $short ready\$" cat pull2.out
+	atf_check -o inline:"1\n" grep -c "^GET /slow/disk.img " http.log
+	# Both watched that one download: neither found it done already.
+	atf_check -o match:"^$base/slow/disk.img: .*\(100%\)" cat pull1.err
+	atf_check -o match:"^$base/slow/disk.img: .*\(100%\)" cat pull2.err
+}
+concurrent_projects_cleanup()
+{
+	teardown
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case concurrent_projects
 	atf_add_test_case pull_list_rm
 	atf_add_test_case import
 	atf_add_test_case failures

@@ -438,10 +438,47 @@ swapped_logs_cleanup()
 	stop_all
 }
 
+atf_test_case forged_record cleanup
+forged_record_head()
+{
+	atf_set "descr" "a VM record a user forges in their own state root" \
+	    "does not let that user's down stop another user's guest"
+	atf_set "timeout" "300"
+}
+forged_record_body()
+{
+	require_root
+	start_system
+	mkuser a
+	mkuser b
+	atf_check -o match:"is up" -o ignore ./castra-a up --wait
+	aroot=$(status_as a "s['state_root']")
+	broot=$(status_as b "s['state_root']")
+	pid=$(python3 -c "import json; \
+print(json.load(open('$aroot/vms/solo.json'))['pid'])")
+
+	# Every field of a's record is in /proc/<pid> for anyone to read
+	# (start time, command line); b writes them as a record of its own.
+	./as-b mkdir -p "$broot/vms" "$broot/overlays" "$broot/run" \
+	    "$broot/handshakes" "$broot/logs/bus"
+	./as-b sh -c "cat >'$broot/vms/solo.json'" <"$aroot/vms/solo.json"
+	./castra-b down >down.out 2>&1
+	cat down.out
+	kill -0 "$pid" 2>/dev/null || atf_fail "b's down stopped a's QEMU"
+	check_status_as a "s['vms'][0]['state']" "running"
+	check_status_as a "s['reachable']" "True"
+	atf_check -o match:"is down" -o ignore ./castra-a down
+}
+forged_record_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case two_users
 	atf_add_test_case others_refused
 	atf_add_test_case planted_links
 	atf_add_test_case swapped_logs
+	atf_add_test_case forged_record
 }
