@@ -686,7 +686,10 @@ vmm_stop_done(struct vmm_guest *vm)
  * Does pid run in the state root dirfd?  Each QEMU is started there,
  * and its start time and command line are anyone's to read in /proc:
  * a record that copies them into another state root, as its owner may
- * write, must not hand that owner someone else's QEMU.
+ * write, must not hand that owner someone else's QEMU.  Only a QEMU
+ * seen elsewhere is refused: a user's vmm, under Landlock, may not
+ * look at a QEMU an earlier vmm started, but then every QEMU and
+ * state root it could name is that user's own.
  */
 static int
 vmm_in_root(struct vmm_guest *vm, int dirfd)
@@ -696,7 +699,7 @@ vmm_in_root(struct vmm_guest *vm, int dirfd)
 
 	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)vm->vm_pid);
 	if (fstat(dirfd, &root) == -1 || stat(path, &cwd) == -1)
-		return (0);
+		return (1);
 	if (cwd.st_dev != root.st_dev || cwd.st_ino != root.st_ino) {
 		log_warnx("%s: pid %d runs in another state root than its "
 		    "record's; not adopted", vm->vm_name, (int)vm->vm_pid);

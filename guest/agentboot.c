@@ -189,7 +189,9 @@ boot_extract(const char *dir, const unsigned char *tar, size_t len,
 	}
 	return (0);
  fail:
-	snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	if ((size_t)snprintf(why, whylen, "%s: %s", path, strerror(errno)) >=
+	    whylen)
+		why[whylen - 1] = '\0';
 	return (-1);
 }
 
@@ -303,7 +305,7 @@ agentboot_request(struct agentboot *ab, const char *json, size_t len,
 		return;
 	}
 	ab->ab_req = rq;
-	strlcpy(ab->ab_vm, vm, sizeof(ab->ab_vm));
+	snprintf(ab->ab_vm, sizeof(ab->ab_vm), "%s", vm);
 	ab->ab_taillen = 0;
 	ab->ab_stepstart = boot_now();
 	snprintf(ab->ab_dir, sizeof(ab->ab_dir), "%s%s", BOOT_DIR,

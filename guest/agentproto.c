@@ -132,7 +132,8 @@ agent_hello(char *buf, size_t len, const struct agent_config *ac)
 		return (-1);
 	if (ac->ac_token[0] != '\0' && !agent_valid_token(ac->ac_token))
 		return (-1);
-	n = snprintf(buf, len, "hello vm:%s capabilities=bus-v1%s%s\n",
+	n = snprintf(buf, len, "hello vm:%s capabilities=bus-v1,bootstrap-v1"
+	    "%s%s\n",
 	    ac->ac_name, ac->ac_token[0] != '\0' ? " token=" : "",
 	    ac->ac_token);
 	if (n < 0 || (size_t)n >= len || n > AGENT_LINE_MAX + 1)
@@ -641,7 +642,7 @@ agent_tar_next(const unsigned char *tar, size_t len, size_t *offp,
 	unsigned int		 sum = 0, want;
 	size_t			 i, off = *offp, blocks;
 	int			 bad = 0;
-	char			 name[101], prefix[156], *c, *save;
+	char			 name[101], prefix[156], check[256], *c, *save;
 
 	if (off > len || len - off < 512)
 		return (-1);
@@ -660,11 +661,10 @@ agent_tar_next(const unsigned char *tar, size_t len, size_t *offp,
 	name[100] = '\0';
 	memcpy(prefix, h + 345, 155);
 	prefix[155] = '\0';
-	if (prefix[0] != '\0')
-		snprintf(te->te_name, sizeof(te->te_name), "%s/%s", prefix,
-		    name);
-	else
-		strlcpy(te->te_name, name, sizeof(te->te_name));
+	if ((size_t)snprintf(te->te_name, sizeof(te->te_name), "%s%s%s",
+	    prefix, prefix[0] != '\0' ? "/" : "", name) >=
+	    sizeof(te->te_name))
+		return (-1);
 	if (h[156] == '5')
 		te->te_dir = 1;
 	else if (h[156] != '0' && h[156] != '\0')
@@ -679,9 +679,9 @@ agent_tar_next(const unsigned char *tar, size_t len, size_t *offp,
 		te->te_name[--i] = '\0';
 	if (te->te_name[0] == '\0' || te->te_name[0] == '/')
 		return (-1);
-	strlcpy(name, te->te_name, sizeof(name));
-	for (c = strtok_r(te->te_name[0] ? name : name, "/", &save);
-	    c != NULL; c = strtok_r(NULL, "/", &save))
+	snprintf(check, sizeof(check), "%s", te->te_name);
+	for (c = strtok_r(check, "/", &save); c != NULL;
+	    c = strtok_r(NULL, "/", &save))
 		if (strcmp(c, "..") == 0 || strcmp(c, ".") == 0)
 			return (-1);
 	blocks = (te->te_size + 511) / 512;

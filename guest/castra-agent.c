@@ -81,6 +81,7 @@ struct agent {
 	int			 a_debug;
 	int			 a_once;
 	int			 a_nobutton;
+	struct agentboot	 a_boot;	/* bootstrap-v1 */
 };
 
 struct agent_handler {
@@ -382,8 +383,8 @@ agent_connected(struct agent *a, struct conn *c)
 static int
 agent_send(struct agent *a, struct conn *c, const char *json)
 {
-	char	 buf[512];
-	int	 n;
+	static char	 buf[AGENT_FRAME_MAX + 4];
+	int		 n;
 
 	if ((n = frame_encode(buf, sizeof(buf), json)) == -1)
 		return (-1);
@@ -568,6 +569,21 @@ agent_on_message(struct agent *a, const char *json, size_t len)
 	if (json_string(json, len, "topic", topic, sizeof(topic)) == -1)
 		topic[0] = '\0';
 	agent_debug(a, "message on %s: %.*s", topic, (int)len, json);
+	/* The host's requests come on the VM's own topic. */
+	if (strncmp(topic, "vm:", 3) == 0 &&
+	    strcmp(topic + 3, a->a_cf.ac_name) == 0)
+		agentboot_request(&a->a_boot, json, len, a->a_cf.ac_name);
+}
+
+/* A bootstrap result goes out on the live session, if there is one. */
+static void
+agent_publish(void *arg, const char *json)
+{
+	struct agent	*a = arg;
+
+	if (a->a_cur->c_state != CONN_SESSION ||
+	    agent_send(a, a->a_cur, json) == -1)
+		agent_log("a bootstrap result was lost: no bus session");
 }
 
 static void
@@ -636,13 +652,16 @@ agent_timeout(struct agent *a, int64_t now)
 		if (a->a_cur->c_deadline < next)
 			next = a->a_cur->c_deadline;
 	}
+	/* A bootstrap step's end and deadline are polled for. */
+	if (agentboot_busy(&a->a_boot) && now + 100 < next)
+		next = now + 100;
 	return (next <= now ? 0 : (int)(next - now));
 }
 
 static void
 agent_loop(struct agent *a)
 {
-	struct pollfd	 pfd[BUTTONS_MAX + 2];
+	struct pollfd	 pfd[BUTTONS_MAX + 3];
 	struct conn	*c;
 	nfds_t		 n, i, nconn;
 	int64_t		 now;
@@ -666,12 +685,19 @@ agent_loop(struct agent *a)
 			pfd[n].fd = a->a_buttons[i];
 			pfd[n++].events = POLLIN;
 		}
-		if (poll(pfd, n, agent_timeout(a, agent_now())) == -1) {
+		/* Last, so that the button loop below stops before it. */
+		if (agentboot_fd(&a->a_boot) != -1) {
+			pfd[n].fd = agentboot_fd(&a->a_boot);
+			pfd[n].events = POLLIN;
+		}
+		if (poll(pfd, n + (agentboot_fd(&a->a_boot) != -1),
+		    agent_timeout(a, agent_now())) == -1) {
 			if (errno == EINTR)
 				continue;
 			agent_log("poll: %s", strerror(errno));
 			exit(1);
 		}
+		agentboot_poll(&a->a_boot);
 
 		for (i = nconn; i < n; i++) {
 			if (pfd[i].revents & POLLIN)
@@ -791,6 +817,7 @@ main(int argc, char *argv[])
 	a.a_cur = &a.a_conns[0];
 	a.a_next = &a.a_conns[1];
 	a.a_backoff = BACKOFF_MIN_MS;
+	agentboot_init(&a.a_boot, agent_publish, &a);
 
 	/* Listen for the power button even while no broker is known. */
 	if (!a.a_nobutton)

@@ -14,7 +14,7 @@ ifeq ($(.DEFAULT_GOAL),)
 endif
 
 AGENT =			$(B)/guest/castra-agent
-AGENT_SRCS =		guest/castra-agent.c guest/agentproto.c
+AGENT_SRCS =		guest/castra-agent.c guest/agentproto.c guest/agentboot.c
 AGENT_CFLAGS =		-O2 $(WARNINGS) -D_GNU_SOURCE
 IMAGE_DIR =		$(B)/image
 IMAGE_DEBS =		$(IMAGE_DIR)/debs
@@ -30,7 +30,7 @@ IMAGE_INPUTS =		guest/mkimage.sh guest/mkcpio.py \
 # its kernel and this binary.
 $(AGENT): $(AGENT_SRCS) guest/agent.h
 	@mkdir -p $(dir $@)
-	$(CC) $(AGENT_CFLAGS) -static -s -o $@ $(AGENT_SRCS)
+	$(CC) $(AGENT_CFLAGS) -static -s -o $@ $(AGENT_SRCS) -lmd
 
 $(IMAGE_DEBS)/.fetched:
 	sh guest/mkimage.sh fetch $(IMAGE_DEBS)

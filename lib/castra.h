@@ -210,7 +210,7 @@ CASTRA_API void	 castra_ports_free(struct castra_ports *);
 struct castra_logs_options {
 	const char		*lo_source;	/* NULL: all; "broker"; a VM */
 	size_t			 lo_lines;	/* per file */
-	int			 lo_follow;	/* until the callback says stop */
+	int			 lo_follow;	/* until the callback stops */
 };
 
 /* One line, without its newline, as raw bytes; return -1 to stop. */

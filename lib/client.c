@@ -147,7 +147,8 @@ client_open(struct client *cl, struct castra_error *ce)
 	if (state_home(home, sizeof(home)) == -1 ||
 	    snprintf(sock, sizeof(sock), "%s/castrad.sock", home) >=
 	    (int)sizeof(sock)) {
-		castra_seterr(ce, 70, "cannot find CASTRA_HOME: set it or HOME");
+		castra_seterr(ce, 70, "cannot find CASTRA_HOME: set it or "
+		    "HOME");
 		return (-1);
 	}
 	/*

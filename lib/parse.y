@@ -177,7 +177,9 @@ grammar		: /* empty */
 		| grammar error '\n'		{ yyerrok; }
 		;
 
-include		: INCLUDE STRING		{ include_file($<lineno>1, $2); }
+include		: INCLUDE STRING		{
+			include_file($<lineno>1, $2);
+		}
 		;
 
 varset		: STRING '=' STRING {
@@ -286,8 +288,8 @@ imageopts	: /* empty */
 		;
 
 imageopt	: artopt
-		| kernelhead artblock		{ ps.art = &ps.image->img_disk; }
-		| initrdhead artblock		{ ps.art = &ps.image->img_disk; }
+		| kernelhead artblock	{ ps.art = &ps.image->img_disk; }
+		| initrdhead artblock	{ ps.art = &ps.image->img_disk; }
 		| CMDLINE STRING {
 			if (strlen($2) > CONFIG_CMDLINE_MAX) {
 				perr($<lineno>2, "cmdline is longer than %d "
@@ -322,7 +324,9 @@ artopts		: /* empty */
 		| artopts error '\n'		{ yyerrok; }
 		;
 
-artopt		: URL STRING			{ artifact_url($<lineno>2, $2); }
+artopt		: URL STRING			{
+			artifact_url($<lineno>2, $2);
+		}
 		| SHA256 STRING {
 			parse_hex($<lineno>2, $2, SHA256_HEX_LEN,
 			    ps.art->a_sha256);
@@ -344,8 +348,9 @@ artopt		: URL STRING			{ artifact_url($<lineno>2, $2); }
 
 			if (parse_scaled($2, "KMGT", &n) == -1)
 				perr($<lineno>2, "size \"%s\": %s", $2,
-				    errno == ERANGE ? "too large" : "use a "
-				    "number of bytes, or K, M, G or T after it");
+				    errno == ERANGE ? "too large" :
+				    "use a number of bytes, or K, M, G or T "
+				    "after it");
 			else if (n == 0)
 				perr($<lineno>2, "size must be positive");
 			else
@@ -420,9 +425,9 @@ bootopts	: bootopt
 		| bootopts bootopt
 		;
 
-bootopt		: AUTO			{ ps.vm->vm_bootstrap = BOOTSTRAP_AUTO; }
-		| SKIP			{ ps.vm->vm_bootstrap = BOOTSTRAP_SKIP; }
-		| ALWAYS		{ ps.vm->vm_bootstrap = BOOTSTRAP_ALWAYS; }
+bootopt		: AUTO		{ ps.vm->vm_bootstrap = BOOTSTRAP_AUTO; }
+		| SKIP		{ ps.vm->vm_bootstrap = BOOTSTRAP_SKIP; }
+		| ALWAYS	{ ps.vm->vm_bootstrap = BOOTSTRAP_ALWAYS; }
 		| DIR STRING {
 			set_path($<lineno>2, &ps.vm->vm_bootstrap_dir, $2,
 			    "bootstrap dir");

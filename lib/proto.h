@@ -115,7 +115,7 @@ struct ctl_image {
 #define CTL_IMAGE_DISK		0
 #define CTL_IMAGE_KERNEL	1
 #define CTL_IMAGE_INITRD	2
-	struct ctl_artifact ci_artifact;	/* no urls: the fd is the file */
+	struct ctl_artifact ci_artifact;	/* no urls: the fd is it */
 };
 
 struct ctl_forward {

@@ -55,7 +55,7 @@
 #include "config.h"
 
 #define STATE_HOME_DEFAULT	".castra"	/* under $HOME */
-#define STATE_HOME_SYSTEM	"/var/lib/castra"	/* root's, the service's */
+#define STATE_HOME_SYSTEM	"/var/lib/castra"	/* root, services */
 #define STATE_SLUG_MAX		32
 #define STATE_HASH_LEN		16
 #define STATE_ID_MAX		(STATE_SLUG_MAX + 1 + STATE_HASH_LEN + 1)

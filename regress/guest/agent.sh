@@ -78,7 +78,7 @@ retry_body() {
 	start_listener "$port" grant
 	wait_for 10 gone "$pid" || atf_fail "agent still running"
 	wait "$pid" || atf_fail "agent exited with status $?"
-	hello="hello vm:host-test capabilities=bus-v1 token=0a0b"
+	hello="hello vm:host-test capabilities=bus-v1,bootstrap-v1 token=0a0b"
 	atf_check -o inline:"$hello\n" cat listener/hellos
 	atf_check -o match:"hello granted, session test-1" cat agent.err
 }

@@ -93,12 +93,14 @@ ATF_TC_BODY(hello, tc)
 
 	memset(&ac, 0, sizeof(ac));
 	strcpy(ac.ac_name, "devbox");
-	ATF_CHECK_EQ(agent_hello(buf, sizeof(buf), &ac), 36);
-	ATF_CHECK_STREQ(buf, "hello vm:devbox capabilities=bus-v1\n");
+	ATF_CHECK_EQ(agent_hello(buf, sizeof(buf), &ac), 49);
+	ATF_CHECK_STREQ(buf,
+	    "hello vm:devbox capabilities=bus-v1,bootstrap-v1\n");
 	strcpy(ac.ac_token, "0123abcd");
 	ATF_CHECK(agent_hello(buf, sizeof(buf), &ac) > 0);
 	ATF_CHECK_STREQ(buf,
-	    "hello vm:devbox capabilities=bus-v1 token=0123abcd\n");
+	    "hello vm:devbox capabilities=bus-v1,bootstrap-v1 "
+	    "token=0123abcd\n");
 	ATF_CHECK_EQ(agent_hello(buf, 10, &ac), -1);
 	strcpy(ac.ac_name, "bad name");
 	ATF_CHECK_EQ(agent_hello(buf, sizeof(buf), &ac), -1);

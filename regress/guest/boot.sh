@@ -79,7 +79,8 @@ start_vm() {
 check_vm() {
 	wait_for 60 has_lines listener/hellos 1 ||
 	    atf_fail "no hello within 60 s; serial: $(cat serial.log)"
-	atf_check -o inline:"hello vm:$1 capabilities=bus-v1 token=$token\n" \
+	caps="bus-v1,bootstrap-v1"
+	atf_check -o inline:"hello vm:$1 capabilities=$caps token=$token\n" \
 	    head -n 1 listener/hellos
 	wait_for 10 has_lines listener/frames 1 || atf_fail "no subscribe"
 	atf_check -o inline:"{\"topic\":\"vm:$1\",\"type\":\"subscribe\"}\n" \

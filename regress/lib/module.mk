@@ -8,3 +8,4 @@ REGRESS_PROGS +=	$(B)/regress/lib/proc_child
 $(B)/regress/lib/proc_child: $(B)/regress/lib/proc_child.o $(B)/libcastra.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcastra.a $(LDLIBS)
+REGRESS_SH +=		lib/version_test

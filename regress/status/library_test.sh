@@ -24,11 +24,16 @@ installed_body()
 		cat make.log
 		atf_fail "make install failed"
 	fi
-	for f in usr/include/castra.h usr/lib/libcastra.a \
-	    usr/lib/libcastra.so usr/lib/pkgconfig/castra.pc \
-	    usr/share/man/man3/libcastra.3; do
-		atf_check test -f "$dest/$f"
-	done
+	# WITHOUT_CLI: the library, its header and its manual, and no more.
+	atf_check -o inline:"usr/include/castra.h
+usr/lib/libcastra.a
+usr/lib/libcastra.so
+usr/lib/libcastra.so.0
+usr/lib/pkgconfig/castra.pc
+usr/share/man/man3/libcastra.3
+" sh -c "cd '$dest' && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort"
+	atf_check -o match:"^prefix=/usr\$" -o match:"^libdir=/usr/lib\$" \
+	    cat "$dest/usr/lib/pkgconfig/castra.pc"
 
 	sed -n '/^```c$/,/^```$/p' "$srcdir/docs/library_usage.md" |
 	    sed '1d;$d' >vmstatus.c
