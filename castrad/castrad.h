@@ -38,6 +38,7 @@ struct vmstate {
 	char			 vs_token[TOKEN_HEX_LEN + 1];
 	enum vm_state		 vs_state;
 	pid_t			 vs_pid;
+	char			 vs_images[3][SHA256_HEX_LEN + 1]; /* adopted */
 	int			 vs_hasboot;	/* vs_bootfd is a tar to */
 	int			 vs_bootfd;	/* hand castra-vmm */
 };

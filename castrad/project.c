@@ -1082,6 +1082,7 @@ project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
 	struct project	*pr;
 	struct vmstate	*vs;
 	char		 err[CTL_TEXT_MAX];
+	int		 i;
 
 	if (project_find(cp->cp_id) != NULL)
 		return (-1);
@@ -1097,6 +1098,9 @@ project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
 	while ((vs = TAILQ_FIRST(vms)) != NULL) {
 		TAILQ_REMOVE(vms, vs, vs_entry);
 		TAILQ_INSERT_TAIL(&pr->pr_vms, vs, vs_entry);
+		for (i = 0; i < 3; i++)
+			if (vs->vs_images[i][0] != '\0')
+				images_hold(vs->vs_images[i], pr);
 	}
 	TAILQ_INSERT_TAIL(&projects, pr, pr_entry);
 	if (project_start_broker(pr, err, sizeof(err)) == -1)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -158,6 +159,64 @@ forwards_from_record(json_t *o, struct ctl_vm *cv)
 	}
 }
 
+/* The image a cache path names: <hex> of .../images/sha256/<hex>. */
+static void
+adopt_image(struct vmstate *vs, const char *path)
+{
+	const char	*p;
+	int		 i;
+
+	if ((p = strstr(path, "/images/sha256/")) == NULL)
+		return;
+	p += strlen("/images/sha256/");
+	if (strlen(p) != SHA256_HEX_LEN)
+		return;
+	for (i = 0; i < 3; i++)
+		if (vs->vs_images[i][0] == '\0') {
+			strlcpy(vs->vs_images[i], p, sizeof(vs->vs_images[i]));
+			return;
+		}
+}
+
+/*
+ * The images an adopted VM uses, so that no prune takes them: its
+ * kernel and initrd from its command line, its disk from the backing
+ * file named in its overlay's qcow2 header.
+ */
+static void
+adopt_images(int rootfd, struct vmstate *vs, json_t *argv)
+{
+	unsigned char	 hdr[20];
+	char		 path[PATH_MAX];
+	uint64_t	 off;
+	uint32_t	 len;
+	json_t		*arg;
+	size_t		 i;
+	int		 fd;
+
+	json_array_foreach(argv, i, arg)
+		if (json_is_string(arg))
+			adopt_image(vs, json_string_value(arg));
+	snprintf(path, sizeof(path), "overlays/%s.qcow2",
+	    vs->vs_conf.cv_name);
+	if ((fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return;
+	if (pread(fd, hdr, sizeof(hdr), 0) == sizeof(hdr) &&
+	    memcmp(hdr, "QFI\xfb", 4) == 0) {
+		memcpy(&off, hdr + 8, sizeof(off));
+		memcpy(&len, hdr + 16, sizeof(len));
+		off = be64toh(off);
+		len = be32toh(len);
+		if (off != 0 && len > 0 && len < sizeof(path) &&
+		    pread(fd, path, len, off) == (ssize_t)len) {
+			path[len] = '\0';
+			adopt_image(vs, path);
+		}
+	}
+	close(fd);
+}
+
 /* A running VM of an adopted project, from its record. */
 static struct vmstate *
 adopt_vm(int rootfd, const char *file)
@@ -183,6 +242,7 @@ adopt_vm(int rootfd, const char *file)
 	    json_integer_value(json_object_get(o, "memory_mib"));
 	vs->vs_pid = json_integer_value(json_object_get(o, "pid"));
 	forwards_from_record(o, &vs->vs_conf);
+	adopt_images(rootfd, vs, json_object_get(o, "argv"));
 	vs->vs_state = VM_RUNNING;
 	snprintf(path, sizeof(path), "run/%s.token", name);
 	if (read_token(rootfd, path, vs->vs_token, sizeof(vs->vs_token)) ==

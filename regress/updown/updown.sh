@@ -312,7 +312,12 @@ EOF2
 	sleep 1
 	kill -0 "$qemu" || atf_fail "QEMU died with castrad"
 	check_status "s['vms'][0]['state']" "running"
-	# The next command starts a castrad, which adopts and stops it.
+	# A new castrad adopts the VM; no prune takes its images.
+	n=$(ls home/images/sha256 | grep -cv json)
+	atf_check -o ignore -e ignore $CASTRA image prune
+	[ "$(ls home/images/sha256 | grep -cv json)" = "$n" ] ||
+	    atf_fail "prune removed an image an adopted VM uses"
+	# The castrad that prune started stops the adopted VM.
 	atf_check -o match:"solo: powered off" $CASTRA down
 	wait_gone "$qemu" || atf_fail "QEMU $qemu still runs"
 	check_status "s['vms'][0]['state']" "stopped"
