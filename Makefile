@@ -161,7 +161,8 @@ up:
 
 # A build that fails still ends with the summary line CI looks for.
 regress:
-	@$(MAKE) all $(REGRESS_NEEDS) || { echo "the build failed"; \
+	@$(MAKE) -j$$(nproc) all $(REGRESS_NEEDS) || { \
+	    echo "the build failed"; \
 	    echo "0 passed, 1 failed"; exit 1; }
 	sh regress/run $(B) $(if $(SANITIZE),relaxed,strict)
 

@@ -470,16 +470,24 @@ qemu_write_token(int dirfd, const char *vm, const char *token)
 int
 qemu_write_bootstrap(int dirfd, const char *vm, int fd)
 {
-	char	 path[VM_NAME_MAX + 32], buf[65536];
-	size_t	 total = 0;
-	ssize_t	 n;
-	int	 out;
+	struct stat	 st;
+	char		 path[VM_NAME_MAX + 32], buf[65536];
+	size_t		 total = 0;
+	ssize_t		 n;
+	int		 out;
 
 	snprintf(path, sizeof(path), "run/%s-bootstrap.tar", vm);
 	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
 		return (-1);
 	if (fd == -1)
 		return (0);
+	/* castrad checked it too: a pipe would stall the event loop. */
+	if (fstat(fd, &st) == -1)
+		return (-1);
+	if (!S_ISREG(st.st_mode) || st.st_size > CTL_BOOTSTRAP_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
 	if (lseek(fd, 0, SEEK_SET) == -1 || (out = openat(dirfd, path,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		return (-1);
@@ -487,7 +495,7 @@ qemu_write_bootstrap(int dirfd, const char *vm, int fd)
 		if (n == -1 && errno == EINTR)
 			continue;
 		/* castra packs at most 64 MiB; more is not from castra. */
-		if (n != -1 && (total += n) > 64 * 1024 * 1024) {
+		if (n != -1 && (total += n) > CTL_BOOTSTRAP_MAX) {
 			n = -1;
 			errno = EFBIG;
 		}

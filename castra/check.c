@@ -3,27 +3,23 @@
  * full, every macro expanded and every default written out, or print
  * every error in it.  Nothing is started and castrad is not asked.
  *
- * The parser is libcastra-internal API; castra links the static
- * library, and checking needs the configuration itself rather than an
- * open project.
+ * Like every command, it is built on libcastra's public API alone.
  */
 
 #include <err.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "castra.h"
-#include "../lib/config.h"
 
 int
 cmd_check(int argc, char **argv)
 {
-	struct config	*cf;
-	char		*errs = NULL;
-	int		 saved;
+	struct castra_open_options	 oo;
+	struct castra_error		 ce;
+	char				*text, *errors;
 
 	/* castra -n may be followed by the word check, harmlessly. */
 	if (argc > 1 && strcmp(argv[1], "check") == 0) {
@@ -35,23 +31,20 @@ cmd_check(int argc, char **argv)
 	if (optind != argc)
 		cli_usage("check");
 
-	if ((cf = config_parse_file(cli.g_config, cli.g_defines,
-	    &errs)) == NULL) {
-		saved = errno;
-		if (errs != NULL)
-			fputs(errs, stderr);
+	memset(&oo, 0, sizeof(oo));
+	oo.oo_config = cli.g_config;
+	oo.oo_defines = cli.g_defines;
+	if (castra_check(&oo, &text, &errors, &ce) == -1) {
+		/* Every error of the file, as file:line: message lines. */
+		if (errors != NULL)
+			fputs(errors, stderr);
 		else
-			warnc(saved, "%s", cli.g_config != NULL ? cli.g_config :
-			    "configuration");
-		free(errs);
-		if (saved == EINVAL)
-			return (EXIT_DATAERR);
-		if (saved == ENOMEM)
-			return (EXIT_SOFTWARE);
-		return (EXIT_NOINPUT);
+			warnx("%s", ce.ce_message);
+		free(errors);
+		return (ce.ce_code);
 	}
-	config_print(stdout, cf);
-	config_free(cf);
+	fputs(text, stdout);
+	free(text);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(EXIT_IOERR, "stdout");
 	return (0);

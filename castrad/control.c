@@ -299,10 +299,20 @@ static int
 control_vm(struct ctlconn *cc, struct imsg *imsg)
 {
 	struct ctlupload	*cu = &cc->cc_upload;
+	struct stat		 st;
 	int			 fd;
 
-	/* The descriptor, if any, is the VM's bootstrap tar. */
+	/*
+	 * The descriptor, if any, is the VM's bootstrap tar.  castra-vmm
+	 * reads it whole in its event loop: only a regular file of a
+	 * bounded size, which cannot make a read wait, is passed on.
+	 */
 	fd = imsg_get_fd(imsg);
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CTL_BOOTSTRAP_MAX)) {
+		close(fd);
+		return (-1);
+	}
 	if (cu->cu_vms == NULL || cu->cu_nvms >= cu->cu_project.cp_nvms ||
 	    proto_read_vm(imsg, &cu->cu_vms[cu->cu_nvms]) == -1) {
 		if (fd != -1)

@@ -1045,7 +1045,12 @@ project_broker_started(struct proc *p)
 			project_to_broker(pr);
 }
 
-/* A new vmm knows no VM: have it adopt the running ones. */
+/*
+ * A new vmm knows no VM: have it adopt the running ones.  A VM the old
+ * vmm was starting is adopted too (its answer, or its failure, ends the
+ * start); one it was stopping is asked to stop again, or the stop that
+ * died with the old vmm would never be answered.
+ */
 void
 project_vmm_started(struct proc *p)
 {
@@ -1056,8 +1061,13 @@ project_vmm_started(struct proc *p)
 
 	TAILQ_FOREACH(pr, &projects, pr_entry) {
 		TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry) {
+			if (vs->vs_state == VM_STOPPING) {
+				vm_stop(pr, vs);
+				continue;
+			}
 			if (vs->vs_state != VM_RUNNING &&
-			    vs->vs_state != VM_REACHABLE)
+			    vs->vs_state != VM_REACHABLE &&
+			    vs->vs_state != VM_STARTING)
 				continue;
 			memset(&vv, 0, sizeof(vv));
 			strlcpy(vv.vv_project, pr->pr_conf.cp_id,

@@ -1237,8 +1237,9 @@ bs_agent_advance(struct bootstrap_set *bs, struct bs_job *j)
 		bs_agent_connect(bs, j);
 		return;
 	}
+	/* 1 ms, not 0: castra_bus_next reads the socket only if it waits. */
 	while (j->j_state == BS_RUNNING &&
-	    (rv = castra_bus_next(j->j_bus, &s, 0, &ce)) == 1) {
+	    (rv = castra_bus_next(j->j_bus, &s, 1, &ce)) == 1) {
 		bs_agent_reply(bs, j, s);
 		free(s);
 	}
@@ -1357,8 +1358,8 @@ bs_result(struct bootstrap_set *bs, struct castra_error *ce)
 	}
 	if (first == NULL)
 		return;
-	castra_seterr(ce, 70, "bootstrap of %s failed at %s%s; the VM%s "
-	    "still running for inspection, see `castra logs --bootstrap %s`",
+	castra_seterr(ce, 70, "bootstrap of %s failed at %s%s\nthe VM%s "
+	    "still running for inspection; see `castra logs --bootstrap %s`",
 	    first->j_name, first->j_error, nfailed > 1 ? " (and more "
 	    "VMs failed)" : "", nfailed > 1 ? "s are" : " is", first->j_name);
 }

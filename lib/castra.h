@@ -96,6 +96,9 @@ CASTRA_API const char *castra_config_path(const struct castra *);
 CASTRA_API const char *castra_project_name(const struct castra *);
 CASTRA_API const char *castra_state_root(const struct castra *);
 CASTRA_API const char *castra_version(void);
+/* castra check: the configuration as understood, or every error */
+CASTRA_API int	 castra_check(const struct castra_open_options *, char **,
+		    char **, struct castra_error *);
 
 /* castra init */
 struct castra_init_options {

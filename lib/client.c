@@ -123,6 +123,43 @@ client_hello(struct client *cl, struct castra_error *ce)
 	return (client_send(cl, IMSG_CTL_HELLO, -1, &ch, sizeof(ch), ce));
 }
 
+/*
+ * The home of the castrad that client_open() would reach, whose image
+ * cache is the one castra shows: beside CASTRA_SOCKET, the system's
+ * when it answers and CASTRA_HOME is unset, else CASTRA_HOME.
+ */
+int
+client_home(char *buf, size_t len)
+{
+	const char	*env, *p;
+	int		 fd;
+
+	if ((env = getenv("CASTRA_SOCKET")) != NULL && *env != '\0') {
+		if ((p = strrchr(env, '/')) == NULL)
+			return (state_home(buf, len));
+		if ((size_t)(p - env) >= len) {
+			errno = ENAMETOOLONG;
+			return (-1);
+		}
+		if (p == env)
+			p++;
+		memcpy(buf, env, p - env);
+		buf[p - env] = '\0';
+		return (0);
+	}
+	if (getenv("CASTRA_HOME") == NULL &&
+	    (fd = client_connect(CLIENT_SYSTEM_SOCKET)) != -1) {
+		close(fd);
+		if (strlcpy(buf, CLIENT_SYSTEM_SOCKET, len) >= len) {
+			errno = ENAMETOOLONG;
+			return (-1);
+		}
+		*strrchr(buf, '/') = '\0';
+		return (0);
+	}
+	return (state_home(buf, len));
+}
+
 /* A connected socket becomes the client's channel to castrad. */
 static int
 client_ready(struct client *cl, int fd, struct castra_error *ce)

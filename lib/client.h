@@ -14,6 +14,7 @@ struct client {
 	int		 cl_fd;
 };
 
+int	client_home(char *, size_t);
 int	client_open(struct client *, struct castra_error *);
 int	client_send(struct client *, uint32_t, int, const void *, size_t,
 	    struct castra_error *);

@@ -152,7 +152,8 @@ castra_image_list(struct castra_image **list, size_t *np,
 
 	*list = NULL;
 	*np = 0;
-	if (state_home(home, sizeof(home)) == -1) {
+	/* The cache of the castrad that castra image rm or pull reach. */
+	if (client_home(home, sizeof(home)) == -1) {
 		castra_seterr(ce, 70, "cannot find CASTRA_HOME: set it or "
 		    "HOME");
 		return (-1);
@@ -202,7 +203,7 @@ castra_image_resolve(const char *prefix, char *sha256,
 			break;
 	if (len == 0 || i != len || len > SHA256_HEX_LEN) {
 		castra_seterr(ce, 64, "%s: not a sha256 or its beginning in "
-		    "lower-case hex", prefix);
+		    "lower-case hex; see castra image list", prefix);
 		return (-1);
 	}
 	if (castra_image_list(&list, &n, ce) == -1)
@@ -497,7 +498,8 @@ image_bar(struct castra_progress *cp, uint64_t done, uint64_t total,
 	}
 	pct = (int)((double)done * 100 / total);
 	snprintf(head, sizeof(head), "%-16.16s %3d%% [", name, pct);
-	snprintf(tail, sizeof(tail), "] %s/%s %s/s%s", d, t, r, eta);
+	/* Fields of fixed width, so that the bar keeps its length. */
+	snprintf(tail, sizeof(tail), "] %9s/%-9s %9s/s%-11s", d, t, r, eta);
 	width = cols - 1 - (int)strlen(head) - (int)strlen(tail);
 	if (width > (int)sizeof(bar) - 1)
 		width = sizeof(bar) - 1;

@@ -419,3 +419,56 @@ castra_project_name(const struct castra *c)
 {
 	return (c->c_cfg->cf_project);
 }
+
+/*
+ * castra check: parse a project file as castra_open() would and render
+ * the configuration as it was understood, every macro expanded and
+ * every default written out, in a form that parses again.  On success
+ * *text holds it; on failure *errors, when not NULL, holds every error
+ * of the file, one "file:line: message" a line.  Free both.
+ */
+int
+castra_check(const struct castra_open_options *oo, char **text,
+    char **errors, struct castra_error *ce)
+{
+	struct config	*cf;
+	FILE		*fp;
+	char		*errs = NULL;
+	size_t		 len;
+	int		 saved;
+
+	*text = NULL;
+	*errors = NULL;
+	if (ce != NULL)
+		memset(ce, 0, sizeof(*ce));
+	if ((cf = config_parse_file(oo != NULL ? oo->oo_config : NULL,
+	    oo != NULL ? oo->oo_defines : NULL, &errs)) == NULL) {
+		saved = errno;
+		if (saved == ENOMEM)
+			castra_seterr(ce, 70, "out of memory reading the "
+			    "project file");
+		else if (errs != NULL)	/* its first line, for ce */
+			castra_seterr(ce, saved == EINVAL ? 65 : 66, "%.*s",
+			    (int)strcspn(errs, "\n"), errs);
+		else
+			castra_seterr(ce, saved == EINVAL ? 65 : 66, "%s",
+			    strerror(saved));
+		*errors = errs;
+		return (-1);
+	}
+	free(errs);
+	if ((fp = open_memstream(text, &len)) == NULL)
+		goto nomem;
+	config_print(fp, cf);
+	if (fclose(fp) == EOF)
+		goto nomem;
+	config_free(cf);
+	return (0);
+
+ nomem:
+	config_free(cf);
+	free(*text);
+	*text = NULL;
+	castra_seterr(ce, 70, "out of memory printing the configuration");
+	return (-1);
+}

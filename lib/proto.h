@@ -22,6 +22,7 @@
 #define CTL_TEXT_MAX		512
 #define CTL_PATH_MAX		1024
 #define CTL_CMDLINE_MAX		1024
+#define CTL_BOOTSTRAP_MAX	(64 * 1024 * 1024)	/* a VM's tar */
 
 /* The descriptor on which a child finds its channel to castrad. */
 #define PROC_PARENT_FD		3

@@ -494,30 +494,47 @@ depends_order_cleanup()
 	stop_all
 }
 
-atf_test_case agent_capability cleanup
-agent_capability_head()
+atf_test_case agent_success cleanup
+agent_success_head()
 {
-	atf_set "descr" "through the agent: a guest whose agent does not" \
-	    "offer bootstrap-v1 is skipped with a warning in auto mode and" \
-	    "fails in always mode, at once, not after a timeout"
+	atf_set "descr" "through the agent: the tar reaches the guest by" \
+	    "fw_cfg, run.sh and verify run there, a second up is a noop," \
+	    "a changed bootstrap is refused until the next boot"
 	atf_set "timeout" "240"
 }
-agent_capability_body()
+agent_success_body()
 {
 	setup_project <<'EOF2'
 vm "web" {
 	image "castra-default"
-	bootstrap dir "prov"
+	bootstrap dir "prov" timeout 30s verify "test -s /tmp/bs-marker"
+	env "GREETING" "hello there"
 }
 EOF2
 	mkdir -p project/prov/payload
-	printf '#!/bin/sh\necho hi\n' >project/prov/run.sh
+	cat >project/prov/run.sh <<'EOF2'
+#!/bin/sh
+if [ -f /tmp/bs-marker ]; then
+	echo "Castra:noop"
+	exit 0
+fi
+cat "$CASTRA_PAYLOAD_DIR/p" >/tmp/bs-marker
+echo "$GREETING from $CASTRA_VM"
+EOF2
 	chmod 755 project/prov/run.sh
 	printf 'payload bytes\n' >project/prov/payload/p
-	atf_check -o save:up.out -e save:up.err $CASTRA up
+	atf_check -o save:up.out -e ignore $CASTRA up
+	for step in wait-handshake connect transfer apply verify; do
+		grep -q "^   - web $step: success" up.out ||
+		    atf_fail "no successful $step: $(cat up.out)"
+	done
+	grep -q "web: bootstrap started (agent auto)" up.out ||
+	    atf_fail "not through the agent: $(cat up.out)"
 	root=$(status_field "s['state_root']")
+	[ "$(runlog_field web "l['status']")" = success ] ||
+	    atf_fail "the run log does not say success"
 
-	# The tar reached QEMU as fw_cfg opt/castra/bootstrap, intact.
+	# The tar went to QEMU as fw_cfg opt/castra/bootstrap, intact.
 	python3 -c "import json, sys; \
 a = json.load(open('$root/vms/web.json'))['argv']; \
 sys.exit(0 if 'name=opt/castra/bootstrap,file=run/web-bootstrap.tar' \
@@ -525,27 +542,95 @@ in a else 1)" || atf_fail "no fw_cfg bootstrap in QEMU's argv"
 	tar -t -v -f "$root/run/web-bootstrap.tar" >tar.list ||
 	    atf_fail "run/web-bootstrap.tar is not a tar"
 	grep -q '^-rwxr-xr-x .* run.sh$' tar.list || atf_fail "$(cat tar.list)"
-	[ "$(tar -x -O -f "$root/run/web-bootstrap.tar" payload/p)" = \
-	    "payload bytes" ] || atf_fail "the payload changed on its way"
-	python3 -c "import json, sys; \
-sys.exit('bootstrap-v1' in json.load(open('$root/handshakes/web.json'))\
-['capabilities'])" || atf_fail "this agent offers bootstrap-v1: make \
-this test check a real agent bootstrap instead"
-	grep -q "^   - web connect: skipped .*does not offer bootstrap-v1" \
-	    up.out || atf_fail "connect not skipped: $(cat up.out)"
-	grep -q "warning: .*does not offer bootstrap-v1 (it offers: bus-v1)" \
-	    up.err || atf_fail "no warning: $(cat up.err)"
-	grep -q "web: bootstrap skipped" up.out || atf_fail "not skipped"
-	[ "$(runlog_field web "l['status']")" = skipped ] ||
-	    atf_fail "the run log does not say skipped"
+
+	atf_check -o match:"web: bootstrap completed in .*no changes" \
+	    -e ignore $CASTRA up
+
+	# fw_cfg holds this boot's tar: a changed one must wait for a boot.
+	echo "# changed" >>project/prov/run.sh
 	atf_check -s exit:70 -o ignore \
-	    -e match:"failed at step connect: the guest's castra-agent" \
-	    $CASTRA up --bootstrap always
+	    -e match:"failed at step transfer: fw_cfg holds the bootstrap" \
+	    $CASTRA up
 	atf_check -o ignore $CASTRA down
 	[ -e "$root/run/web-bootstrap.tar" ] && atf_fail "down left the tar"
 	return 0
 }
-agent_capability_cleanup()
+agent_success_cleanup()
+{
+	stop_all
+}
+
+atf_test_case agent_failure cleanup
+agent_failure_head()
+{
+	atf_set "descr" "through the agent: env values arrive intact; a" \
+	    "failing run.sh fails up with exit 70 and its last lines"
+	atf_set "timeout" "240"
+}
+agent_failure_body()
+{
+	setup_project <<'EOF2'
+vm "web" {
+	image "castra-default"
+	bootstrap dir "prov" verify "true"
+	env "SPACES" "two  words"
+	env "QUOTES" "it's \"quoted\""
+	env "DOLLAR" "$HOME and $(id) and `id` and \\back\\slash"
+}
+EOF2
+	mkdir -p project/prov
+	cat >project/prov/run.sh <<'EOF2'
+#!/bin/sh
+printf '[%s]\n' "$SPACES" "$QUOTES" "$DOLLAR"
+echo "failing now" >&2
+exit 3
+EOF2
+	chmod 755 project/prov/run.sh
+	atf_check -s exit:70 -o save:up.out -e save:up.err $CASTRA up
+	grep -q "bootstrap of web failed at step apply: run.sh exited 3" \
+	    up.err || atf_fail "no step: $(cat up.err)"
+	for want in "[two  words]" "[it's \"quoted\"]" \
+	    "[\$HOME and \$(id) and \`id\` and \\back\\slash]" "failing now"
+	do
+		grep -qxF -- "$want" up.err ||
+		    atf_fail "no line $want in: $(cat up.err)"
+	done
+	grep -q "^   - web verify" up.out && atf_fail "verify ran after failure"
+	runlog_field web "l['output_tail']" | grep -q "failing now" ||
+	    atf_fail "no output tail in the run log"
+	[ "$(status_field "s['vms'][0]['state']")" = running ] ||
+	    atf_fail "the VM did not stay up"
+}
+agent_failure_cleanup()
+{
+	stop_all
+}
+
+atf_test_case agent_timeout cleanup
+agent_timeout_head()
+{
+	atf_set "descr" "through the agent: run.sh is killed at its timeout"
+	atf_set "timeout" "240"
+}
+agent_timeout_body()
+{
+	setup_project <<'EOF2'
+vm "web" {
+	image "castra-default"
+	bootstrap dir "prov" timeout 2s
+}
+EOF2
+	mkdir -p project/prov
+	printf '#!/bin/sh\necho started\nsleep 60\n' >project/prov/run.sh
+	chmod 755 project/prov/run.sh
+	start=$(date +%s)
+	atf_check -s exit:70 -o ignore -e save:up.err $CASTRA up
+	grep -q "failed at step apply: timed out after 2s" up.err ||
+	    atf_fail "no timeout: $(cat up.err)"
+	grep -q "^started" up.err || atf_fail "no tail: $(cat up.err)"
+	[ $(($(date +%s) - start)) -lt 60 ] || atf_fail "not killed in time"
+}
+agent_timeout_cleanup()
 {
 	stop_all
 }
@@ -559,5 +644,7 @@ atf_init_test_cases()
 	atf_add_test_case ssh_timeout
 	atf_add_test_case overrides
 	atf_add_test_case depends_order
-	atf_add_test_case agent_capability
+	atf_add_test_case agent_success
+	atf_add_test_case agent_failure
+	atf_add_test_case agent_timeout
 }

@@ -4,3 +4,6 @@
 REGRESS_C +=	bootstrap/unit_test
 bootstrap/unit_test_SRCS =	regress/bootstrap/unit_test.c
 REGRESS_SH +=	bootstrap/bootstrap
+REGRESS_C +=	bootstrap/agentboot_test
+bootstrap/agentboot_test_SRCS =	regress/bootstrap/agentboot_test.c \
+		guest/agentproto.c

@@ -16,6 +16,7 @@
 
 #include <atf-c.h>
 
+#include "castra.h"
 #include "config.h"
 
 static struct config *
@@ -314,8 +315,59 @@ ATF_TC_BODY(hostile_bytes, tc)
 	free(buf);
 }
 
+/* libcastra's castra_check(), which castra check is built on. */
+ATF_TC_WITHOUT_HEAD(library_check);
+ATF_TC_BODY(library_check, tc)
+{
+	struct castra_open_options	 oo;
+	struct castra_error		 ce;
+	char				*text, *text2, *errors;
+	char *const			 defs[] = { "mem=512M", NULL };
+
+	memset(&oo, 0, sizeof(oo));
+	write_file("good.conf", PROJECT "vm \"v\" {\n\tdisk \"d.img\"\n"
+	    "\tmemory $mem\n}\n");
+	oo.oo_config = "good.conf";
+	oo.oo_defines = defs;
+	ATF_REQUIRE(castra_check(&oo, &text, &errors, &ce) == 0);
+	ATF_CHECK(errors == NULL);
+	ATF_CHECK(strstr(text, "project \"p\"\n") == text);
+	ATF_CHECK_MSG(strstr(text, "\tmemory 512M\n") != NULL, "%s", text);
+	ATF_CHECK(strstr(text, "$mem") == NULL);
+	/* What it prints parses again, to the same text. */
+	write_file("again.conf", text);
+	oo.oo_config = "again.conf";
+	oo.oo_defines = NULL;
+	ATF_REQUIRE(castra_check(&oo, &text2, &errors, &ce) == 0);
+	ATF_CHECK_STREQ(text, text2);
+	free(text2);
+	free(text);
+
+	/* Every error, not just the first; ce names the first. */
+	write_file("bad.conf", PROJECT "vm \"v\" {\n\tcpus 0\n"
+	    "\tmemory 0M\n}\n");
+	oo.oo_config = "bad.conf";
+	ATF_CHECK(castra_check(&oo, &text, &errors, &ce) == -1);
+	ATF_CHECK(text == NULL);
+	ATF_CHECK_EQ(ce.ce_code, 65);
+	ATF_REQUIRE(errors != NULL);
+	ATF_CHECK_EQ(count_lines(errors), 2);
+	ATF_CHECK_MSG(strncmp(errors, "bad.conf:4: ", 12) == 0, "%s", errors);
+	ATF_CHECK(strstr(errors, "\nbad.conf:5: ") != NULL);
+	ATF_CHECK(strncmp(ce.ce_message, "bad.conf:4: ", 12) == 0);
+	ATF_CHECK(strchr(ce.ce_message, '\n') == NULL);
+	free(errors);
+
+	oo.oo_config = "nosuch.conf";
+	ATF_CHECK(castra_check(&oo, &text, &errors, &ce) == -1);
+	ATF_CHECK_EQ(ce.ce_code, 66);
+	ATF_CHECK(text == NULL);
+	free(errors);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, library_check);
 	ATF_TP_ADD_TC(tp, instances_single);
 	ATF_TP_ADD_TC(tp, instances_count);
 	ATF_TP_ADD_TC(tp, find_through_symlink);

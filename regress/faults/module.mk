@@ -1,7 +1,7 @@
 # regress/faults: castrad as a dependable service.  Processes killed at
 # rest and mid-operation, full disks, corrupt and stale state files,
 # concurrent ups and a stepped clock, all with real guests.
-REGRESS_SH +=	faults/faults_kill
+REGRESS_SH +=	faults/faults_kill faults/faults_state faults/faults_disk
 
 # Helpers that the scripts (and regress/load's) source.
 REGRESS_PROGS +=	$(B)/regress/faults/common.sh

@@ -186,8 +186,38 @@ concurrent_projects_cleanup()
 	teardown
 }
 
+atf_test_case terminal_bar cleanup
+terminal_bar_head()
+{
+	atf_set descr "on a terminal, castra image pull draws a bar with" \
+	    "bytes, rate and time left, redrawn in place"
+	atf_set timeout 60
+	atf_set require.progs script
+}
+terminal_bar_body()
+{
+	setup
+	project "$base/slow/disk.img" $disk
+	# script(1) runs castra on a pseudo-terminal and copies its output.
+	atf_check -o save:tty.out -e ignore \
+	    script -qec "$castra image pull base" /dev/null
+	tr '\r' '\n' <tty.out >frames
+	full="976.6 KiB/976.6 KiB +[0-9.]+ [KM]?i?B/s"
+	atf_check -o match:"^disk.img +100% \[#+\] +$full" cat frames
+	left="[0-9]+:[0-5][0-9] left"
+	atf_check -o match:"^disk.img +[0-9]+% \[#* *\] .* $left" cat frames
+	# Redrawn in place: no plain progress lines on a terminal.
+	atf_check -s exit:1 grep -q "^$base/slow/disk.img: " frames
+	atf_check -o inline:"1\n" grep -c "^GET /slow/disk.img " http.log
+}
+terminal_bar_cleanup()
+{
+	teardown
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case terminal_bar
 	atf_add_test_case concurrent_projects
 	atf_add_test_case pull_list_rm
 	atf_add_test_case import

@@ -73,6 +73,18 @@ drain(int fd, char *buf, size_t len)
 	return (buf);
 }
 
+/* The width of the first bar in s, between its brackets. */
+static int
+bar_width(const char *s)
+{
+	const char	*open, *close;
+
+	if ((open = strchr(s, '[')) == NULL ||
+	    (close = strchr(open, ']')) == NULL)
+		return (-1);
+	return ((int)(close - open - 1));
+}
+
 ATF_TC_WITHOUT_HEAD(plain_lines);
 ATF_TC_BODY(plain_lines, tc)
 {
@@ -136,9 +148,13 @@ ATF_TC_BODY(terminal_bar, tc)
 	/* Redrawn in place: carriage return, bar, clear to the end. */
 	ATF_CHECK_MSG(strstr(buf, "\ra.img") != NULL, "%s", buf);
 	ATF_CHECK_MSG(strstr(buf, " 25% [") != NULL, "%s", buf);
-	ATF_CHECK_MSG(strstr(buf, "] 2.0 MiB/8.0 MiB ") != NULL, "%s", buf);
+	ATF_CHECK_MSG(strstr(buf, "]   2.0 MiB/8.0 MiB ") != NULL, "%s", buf);
 	ATF_CHECK_MSG(strstr(buf, "/s ") != NULL, "no rate: %s", buf);
-	ATF_CHECK_MSG(strstr(buf, " left\033[K") != NULL, "no time: %s", buf);
+	ATF_CHECK_MSG(strstr(buf, " left") != NULL, "no time: %s", buf);
+	ATF_CHECK_MSG(strcmp(buf + strlen(buf) - 3, "\033[K") == 0, "%s", buf);
+	/* The bar keeps its length from one drawing to the next. */
+	ATF_CHECK_MSG(bar_width(buf) > 0 &&
+	    bar_width(buf) == bar_width(strrchr(buf, '\r')), "%s", buf);
 	ATF_CHECK_MSG(strchr(buf, '\n') == NULL, "a new line: %s", buf);
 	/* Never wider than the terminal (80 columns when it says 0). */
 	ATF_CHECK_MSG(strlen(strrchr(buf, '\r')) - strlen("\r\033[K") <= 79,

@@ -37,10 +37,15 @@ setup()
 	srcdir=$(atf_config_get srcdir)
 	builddir=$(atf_config_get builddir)
 	conf="$builddir/image/default-image.conf"
-	[ -f "$conf" ] || atf_fail "the default image is not built: run make image"
+	[ -f "$conf" ] ||
+	    atf_fail "the default image is not built: run make image"
 	mkdir -p www home proj
+	# Each file the image names by file:// URL, served by its name.
+	for f in $(sed -n 's|.*url "file://\([^"]*\)".*|\1|p' "$conf"); do
+		ln -s "$f" "www/${f##*/}"
+	done
 	for f in rootfs.qcow2 vmlinuz initrd.img; do
-		ln -s "$builddir/image/$f" "www/$f"
+		[ -e "www/$f" ] || atf_fail "$conf names no $f"
 	done
 	python3 "$srcdir/regress/imgd/httpd.py" "$(pwd)/www" \
 	    "$(pwd)/http.log" "$(pwd)/port" 2>httpd.err &
@@ -53,12 +58,12 @@ setup()
 	{
 		echo "project \"upcache$$\""
 		echo "broker port $bport"
-		sed -e "s|file://$builddir/image/|$base/ok/|" \
+		sed -e "s|file://[^\"]*/\([^\"/]*\)\"|$base/ok/\1\"|g" \
 		    -e 's|castra-default|served|' "$conf"
 		printf 'vm "solo" {\n\timage "served"\n\tmemory 256M\n}\n'
 	} >proj/castra.conf
 	grep -q "url \"file:" proj/castra.conf &&
-	    atf_fail "a file:// URL is left in $(cat proj/castra.conf)"
+	    atf_fail "a file:// URL is left in proj/castra.conf"
 	return 0
 }
 
@@ -97,8 +102,9 @@ second_up_no_request_body()
 	setup
 	size=$(stat -L -c %s www/rootfs.qcow2)
 	sha=$(sed -n 's/^[[:space:]]*sha256 "\(.*\)"/\1/p' proj/castra.conf)
-	# Not a terminal: progress as plain lines with bytes and percent.
-	atf_check -o save:up1.out -e ignore $castra up --wait
+	# Not a terminal: progress as plain lines with bytes and percent,
+	# on either stream.
+	atf_check -x "$castra up --wait >up1.out 2>&1"
 	atf_check -o match:"^$base/ok/rootfs.qcow2: .* \(100%\)" \
 	    -o match:"^image $(echo $sha | cut -c 1-12) ready\$" \
 	    -o match:"solo: reachable" cat up1.out
@@ -113,7 +119,7 @@ second_up_no_request_body()
 	# of the listener, so an up at once can find the port still held;
 	# this case is about the cache, so wait for the port to be free.
 	wait_for "port_free $bport" || atf_fail "broker port $bport held"
-	atf_check -o save:up2.out -e ignore $castra up --wait
+	atf_check -x "$castra up --wait >up2.out 2>&1"
 	atf_check -o match:"solo: reachable" -o not-match:"rootfs.qcow2: " \
 	    cat up2.out
 	atf_check -o file:http.log.first cat http.log
@@ -124,7 +130,7 @@ second_up_no_request_body()
 	python3 -c "import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY); \
 os.pwrite(fd, b'\xff' * 16, 4096); os.close(fd)" home/images/sha256/$sha ||
 	    atf_fail "cannot corrupt the cached image"
-	atf_check -o save:up3.out -e ignore $castra up --wait
+	atf_check -x "$castra up --wait >up3.out 2>&1"
 	atf_check -o match:"solo: reachable" cat up3.out
 	atf_check -o inline:"2\n" -x "grep -c '^GET /ok/rootfs.qcow2 ' http.log"
 	atf_check -o inline:"1\n" -x "grep -c '^GET /ok/vmlinuz ' http.log"
@@ -143,7 +149,8 @@ backing()
 	root=$($castra status --json | python3 -c \
 	    'import json, sys; print(json.load(sys.stdin)["state_root"])')
 	qemu-img info -U --output=json "$root/overlays/$1.qcow2" |
-	    python3 -c 'import json, sys; print(json.load(sys.stdin)["backing-filename"])'
+	    python3 -c 'import json, sys; \
+print(json.load(sys.stdin)["backing-filename"])'
 }
 
 atf_test_case local_image cleanup
@@ -187,7 +194,8 @@ local_image_body()
 	    atf_fail "the overlay is backed by $b"
 	atf_check -o match:"v: stopped" $castra down --graceful-wait 1
 	# Neither file was touched.
-	atf_check -o inline:"$sha\n" sh -c "sha256sum <base.qcow2 | cut -d ' ' -f 1"
+	atf_check -o inline:"$sha\n" sh -c \
+	    "sha256sum <base.qcow2 | cut -d ' ' -f 1"
 }
 local_image_cleanup()
 {

@@ -23,7 +23,8 @@ checkout_body()
 		return
 	fi
 	sha=$(sed -n 's/^castra 0\.1\.0 (\([0-9a-f]*\))$/\1/p' long)
-	[ -n "$sha" ] || atf_fail "built in a checkout, but no commit: $(cat long)"
+	[ -n "$sha" ] ||
+	    atf_fail "built in a checkout, but no commit: $(cat long)"
 	# The commit it was built from, if not the newest one.
 	atf_check git -C "$srcdir" cat-file -e "$sha^{commit}"
 }
@@ -43,8 +44,8 @@ release_body()
 	"$srcdir"/*) atf_skip "the work directory is inside the source tree" ;;
 	esac
 	mkdir src
-	(cd "$srcdir" && tar --exclude=./build --exclude=./build-asan \
-	    --exclude='./build-*' --exclude=./.git -cf - .) | tar -C src -xf - ||
+	(cd "$srcdir" && tar --exclude=./build --exclude='./build-*' \
+	    --exclude=./.git -cf - .) | tar -C src -xf - ||
 	    atf_fail "cannot copy the tree"
 	git -C src rev-parse --git-dir >/dev/null 2>&1 &&
 	    atf_skip "the work directory is inside another git checkout"

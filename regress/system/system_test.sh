@@ -25,7 +25,8 @@ require_root()
 }
 
 # The users' homes are below this directory: they must be able to walk
-# down to it, as they would to /home.
+# down to it, as they would to /home.  Only search permission is added,
+# to the directories Kyua made for the case.
 open_path()
 {
 	d=$PWD
@@ -66,7 +67,7 @@ mkuser()
 {
 	name="cs$1$$"
 	builddir=$(atf_config_get builddir)
-	echo "$name" >>users
+	echo "$1 $name" >>users
 	useradd -M -d "$PWD/$1" -s /bin/sh -G castra "$name" ||
 	    atf_fail "useradd $name"
 	mkdir -p "$1/proj"
@@ -151,12 +152,10 @@ stop_all()
 	[ -f castrad.bg ] || return 0
 	SOCK=$PWD/sys/castrad.sock
 	PATH=$(atf_config_get bindir):$PATH
-	for u in $(cat users 2>/dev/null); do
-		tag=${u#cs}
-		tag=${tag%$$}
-		[ -f "$tag/proj/castra.conf" ] &&
-		    castra_as "$tag" down >/dev/null 2>&1
-	done
+	[ -f users ] || touch users
+	while read -r tag name; do
+		[ -x "castra-$tag" ] && castra_as "$tag" down >/dev/null 2>&1
+	done <users
 	pid=$(cat castrad.bg)
 	kill "$pid" 2>/dev/null
 	i=0
@@ -164,9 +163,16 @@ stop_all()
 		i=$((i + 1))
 		sleep 0.1
 	done
-	for u in $(cat users 2>/dev/null); do
-		userdel -f "$u" 2>/dev/null
+	# A guest a failed case left (a down refused for a planted link):
+	# its QEMU runs in a state root under this directory.
+	for q in $(pgrep -x qemu-system-x86_64); do
+		case "$(readlink "/proc/$q/cwd")" in
+		"$PWD"/*)	kill -KILL "$q" ;;
+		esac
 	done
+	while read -r tag name; do
+		userdel -f "$name" 2>/dev/null
+	done <users
 	return 0
 }
 
@@ -206,6 +212,8 @@ print(json.load(open('$root/project.json'))['owner_uid'])")
 		    atf_fail "$t cannot read its own logs/broker.log"
 		as $t cat "$root/logs/solo-serial.log" >/dev/null ||
 		    atf_fail "$t cannot read its own logs/solo-serial.log"
+		atf_check -o not-empty ./castra-$t logs broker
+		atf_check -o not-empty ./castra-$t logs solo
 	done
 
 	# Outside the castra group, the socket is closed to a user.
@@ -271,6 +279,16 @@ print(s['reachable'], s['state_root'].startswith('$PWD/b/'))")
 		as b cat "$root/$f" >/dev/null 2>&1 && atf_fail "b reads $f"
 	done
 	as b ls "$root" >/dev/null 2>&1 && atf_fail "b lists a's state root"
+
+	# The image cache is everyone's: no user empties it.
+	sha=$(sed -n 's/.*sha256 "\([0-9a-f]*\)".*/\1/p' \
+	    "$(atf_config_get builddir)/image/default-image.conf" | head -1)
+	[ -f "sys/images/sha256/$sha" ] || atf_fail "no cached $sha"
+	atf_check -s exit:77 -o ignore -e match:"only root removes images" \
+	    ./castra-b image rm "$sha"
+	[ -f "sys/images/sha256/$sha" ] || atf_fail "b removed $sha"
+	# ...and each user sees it: the cache beside the socket.
+	atf_check -o match:"$(echo "$sha" | cut -c1-12)" ./castra-b image list
 
 	# A state root that is a's directory, handed over by b's castra.
 	mkdir -p a/pub/vms a/pub/overlays a/pub/run a/pub/handshakes \
@@ -388,14 +406,16 @@ swapped_logs_body()
 {
 	require_root
 	# up --wait gives up soon and quotes the guest's serial log.
-	export CASTRA_UP_TIMEOUT=4
+	export CASTRA_UP_TIMEOUT=6
 	start_system
 	mkuser b
 	# A guest that never says hello: with no root file system, its
 	# kernel panics and then waits for ever.
+	nohello='rdinit=/none root=/dev/none panic=0'
 	sed -e 's/image "castra-default"/image "broken"/' \
-	    -e 's/cmdline "\(.*\)"/cmdline "\1 rdinit=\/none root=\/dev\/none panic=0"/' \
-	    "$(atf_config_get builddir)/image/default-image.conf" >b/proj/broken.conf
+	    -e "s|cmdline \"\\(.*\\)\"|cmdline \"\\1 $nohello\"|" \
+	    "$(atf_config_get builddir)/image/default-image.conf" \
+	    >b/proj/broken.conf
 	sed -i -e 's/image "castra-default"/image "broken"/' \
 	    -e '/^include/a include "broken.conf"' b/proj/castra.conf
 	# A panicked kernel ignores the power button: no long wait for it.
@@ -411,9 +431,12 @@ swapped_logs_body()
 
 	./castra-b up --wait >up.out 2>up.err &
 	up=$!
-	# Once QEMU runs, swap logs/ for a link to the victim.
+	# Once QEMU runs (its files open, QMP answering), swap logs/ for a
+	# link to the victim.
 	i=0
-	until [ -f "$root/vms/solo.json" ]; do
+	until [ "$(python3 -c "import json; \
+print(json.load(open('$root/vms/solo.json'))['state'])" 2>/dev/null)" = \
+	    running ]; do
 		i=$((i + 1))
 		[ $i -gt 600 ] && atf_fail "QEMU did not start in 30 s"
 		sleep 0.05
@@ -474,6 +497,44 @@ forged_record_cleanup()
 	stop_all
 }
 
+atf_test_case restart_down cleanup
+restart_down_head()
+{
+	atf_set "descr" "a user's guest outlives a restart of the system" \
+	    "castrad, and that user's down still stops it"
+	atf_set "timeout" "300"
+}
+restart_down_body()
+{
+	require_root
+	start_system
+	mkuser a
+	atf_check -o match:"is up" -o ignore ./castra-a up --wait
+	root=$(status_as a "s['state_root']")
+	pid=$(python3 -c "import json; \
+print(json.load(open('$root/vms/solo.json'))['pid'])")
+
+	kill "$(cat castrad.bg)"
+	i=0
+	while kill -0 "$(cat castrad.bg)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && atf_fail "castrad did not stop in 10 s"
+		sleep 0.1
+	done
+	kill -0 "$pid" || atf_fail "QEMU ended with castrad"
+	start_system
+
+	atf_check -o match:"solo: stopped" -o match:"is down" \
+	    ./castra-a down
+	check_status_as a "s['vms'][0]['state']" "stopped"
+	[ -f "$root/overlays/solo.qcow2" ] && atf_fail "the overlay is left"
+	return 0
+}
+restart_down_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case two_users
@@ -481,4 +542,5 @@ atf_init_test_cases()
 	atf_add_test_case planted_links
 	atf_add_test_case swapped_logs
 	atf_add_test_case forged_record
+	atf_add_test_case restart_down
 }

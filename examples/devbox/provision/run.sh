@@ -7,7 +7,7 @@ set -eu
 
 www=/var/www
 if cmp -s "$CASTRA_PAYLOAD_DIR/index.html" "$www/index.html" &&
-    pidof httpd >/dev/null 2>&1; then
+    wget -q -O /dev/null http://127.0.0.1/ 2>/dev/null; then
 	echo "already provisioned"
 	echo "Castra:noop"
 	exit 0
