@@ -306,6 +306,9 @@ broker_stop(struct imsg *imsg)
 		return (-1);
 	if ((pj = broker_project_find(bp.bp_id)) != NULL)
 		broker_project_free(pj);
+	/* The port is free now: castrad may bind it again at once. */
+	proc_parent_compose(IMSG_BROKER_STOP_RESPONSE, 0, -1, &bp,
+	    sizeof(bp));
 	return (0);
 }
 

@@ -49,9 +49,24 @@ overlay_errtext(int fd, char *err, size_t errlen)
 		err[--off] = '\0';
 }
 
+/* The base's format, by its first bytes: qcow2 or else raw. */
+static const char *
+overlay_base_format(const char *base)
+{
+	char	 magic[4];
+	int	 fd, qcow2 = 0;
+
+	if ((fd = open(base, O_RDONLY | O_CLOEXEC)) != -1) {
+		qcow2 = read(fd, magic, sizeof(magic)) == sizeof(magic) &&
+		    memcmp(magic, "QFI\xfb", sizeof(magic)) == 0;
+		close(fd);
+	}
+	return (qcow2 ? "qcow2" : "raw");
+}
+
 /*
- * qemu-img create -f qcow2 -b <base> -F qcow2 overlays/<vm>.qcow2, after
- * removing what a previous run left.  On failure err says why.
+ * qemu-img create -f qcow2 -b <base> -F <its format> overlays/<vm>.qcow2,
+ * after removing what a previous run left.  On failure err says why.
  */
 int
 overlay_create(int dirfd, const char *vm, const char *base, char *err,
@@ -59,7 +74,8 @@ overlay_create(int dirfd, const char *vm, const char *base, char *err,
 {
 	char	 path[VM_NAME_MAX + 32];
 	char	*argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b",
-		    (char *)base, "-F", "qcow2", path, NULL };
+		    (char *)base, "-F", (char *)overlay_base_format(base),
+		    path, NULL };
 	pid_t	 pid;
 	int	 p[2], status, devnull;
 

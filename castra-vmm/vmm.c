@@ -316,7 +316,8 @@ vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs,
 
 /*
  * A QEMU of this VM that nobody adopted may still run on the overlay
- * that a start would replace: 1 if so, per its record.
+ * that a start would replace: 1 if so, per its record; 2 if one runs
+ * that its record (lost or damaged) does not name.
  */
 static int
 vmm_still_running(int dirfd, const char *name, pid_t *pid)
@@ -332,6 +333,9 @@ vmm_still_running(int dirfd, const char *name, pid_t *pid)
 	    old.vm_argc) == 1) {
 		*pid = old.vm_pid;
 		rc = 1;
+	} else if (stray_find(dirfd, name, &old) == 1) {
+		*pid = old.vm_pid;
+		rc = 2;
 	}
 	qemu_argv_free(&old);
 	return (rc);
@@ -356,10 +360,16 @@ vmm_start(struct vmm_start *vs, int dirfd)
 			close(bootfd);
 		return;
 	}
-	if (vmm_still_running(dirfd, vs->vs_name, &pid)) {
-		vmm_send_fail(vs->vs_project, vs->vs_name, "its QEMU (pid %d) "
-		    "still runs unwatched; adopt it, or stop it first",
-		    (int)pid);
+	if ((rv = vmm_still_running(dirfd, vs->vs_name, &pid)) != 0) {
+		if (rv == 2)
+			vmm_send_fail(vs->vs_project, vs->vs_name, "its QEMU "
+			    "(pid %d) still runs, but vms/%s.json does not "
+			    "name it; castra down stops it", (int)pid,
+			    vs->vs_name);
+		else
+			vmm_send_fail(vs->vs_project, vs->vs_name, "its QEMU "
+			    "(pid %d) still runs unwatched; adopt it, or stop "
+			    "it first", (int)pid);
 		close(dirfd);
 		if (bootfd != -1)
 			close(bootfd);
@@ -729,10 +739,18 @@ vmm_adopt(struct vmm_vm *vv, int dirfd)
 		return;
 	}
 	if (record_read(dirfd, vm->vm_name, vm) == -1) {
-		vmm_send_fail(vm->vm_project, vm->vm_name, "cannot read "
-		    "vms/%s.json: %s", vm->vm_name, strerror(errno));
-		vmm_free(vm);
-		return;
+		/* Without a record, its QEMU may still be found. */
+		if (stray_find(dirfd, vm->vm_name, vm) != 1) {
+			vmm_send_fail(vm->vm_project, vm->vm_name, "cannot "
+			    "read vms/%s.json: %s", vm->vm_name,
+			    strerror(errno));
+			vmm_free(vm);
+			return;
+		}
+		log_warnx("%s: vms/%s.json cannot be read; found its QEMU "
+		    "(pid %d) in the state root", vm->vm_name, vm->vm_name,
+		    (int)vm->vm_pid);
+		vm->vm_state = VM_ST_RUNNING;
 	}
 	vm->vm_answered = vm->vm_adopted = 1;
 	if (vm->vm_state != VM_ST_STOPPED && vmm_in_root(vm, dirfd))

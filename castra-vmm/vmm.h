@@ -130,6 +130,9 @@ int		 qemu_write_bootstrap(int, const char *, int);
 int		 qemu_write_token(int, const char *, const char *);
 void		 qemu_remove_run(int, const char *);
 
+/* stray.c */
+int		 stray_find(int, const char *, struct vmm_guest *);
+
 /* record.c */
 int		 record_write(struct vmm_guest *);
 int		 record_read(int, const char *, struct vmm_guest *);

@@ -66,6 +66,7 @@ struct project {
 	struct ctlconn		*pr_client;	/* waiting for a result */
 	uint32_t		 pr_flags;	/* the request's CTL_UP_* */
 	int			 pr_stopping;
+	int			 pr_closing;	/* the broker lets go */
 	int			 pr_failed;
 	char			 pr_error[CTL_TEXT_MAX];
 	int64_t			 pr_up_at_ms;

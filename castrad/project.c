@@ -51,6 +51,7 @@ static void	project_fail(struct project *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	project_stop_vms(struct project *);
 static void	project_check_stopped(struct project *);
+static void	project_closed(struct project *);
 static void	project_free(struct project *);
 
 static struct project *
@@ -796,12 +797,27 @@ project_check_stopped(struct project *pr)
 	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
 		if (vs->vs_state != VM_STOPPED)
 			return;
-	broker_project_msg(pr, &bp);
-	proc_compose(PROC_BROKER, IMSG_BROKER_STOP, 0, -1, &bp, sizeof(bp));
+	if (pr->pr_closing)
+		return;
+	pr->pr_closing = 1;
 	if (pr->pr_listenfd != -1) {
 		close(pr->pr_listenfd);
 		pr->pr_listenfd = -1;
 	}
+	/*
+	 * The client hears only once the broker has closed its copy of
+	 * the listener, so that an `up` right after can bind the port.
+	 */
+	broker_project_msg(pr, &bp);
+	if (proc_compose(PROC_BROKER, IMSG_BROKER_STOP, 0, -1, &bp,
+	    sizeof(bp)) == -1)
+		project_closed(pr);
+}
+
+/* The project is down and its port free: answer and forget it. */
+static void
+project_closed(struct project *pr)
+{
 	project_write_broker(pr);
 	if (pr->pr_failed)
 		control_result(pr->pr_client, 70, "%s", pr->pr_error);
@@ -900,11 +916,18 @@ message_vm(const char *project, const char *name, struct project **prp)
 int
 project_dispatch_broker(struct proc *p, struct imsg *imsg)
 {
+	struct broker_project	 bp;
 	struct broker_vm	 bv;
 	struct project		*pr;
 	struct vmstate		*vs;
 
 	switch (imsg_get_type(imsg)) {
+	case IMSG_BROKER_STOP_RESPONSE:
+		if (proto_read_broker_project(imsg, &bp) == -1)
+			return (-1);
+		if ((pr = project_find(bp.bp_id)) != NULL && pr->pr_closing)
+			project_closed(pr);
+		return (0);
 	case IMSG_BROKER_HANDSHAKE_EVENT:
 		if (proto_read_broker_vm(imsg, &bv) == -1)
 			return (-1);
@@ -1034,15 +1057,21 @@ project_dispatch_vmm(struct proc *p, struct imsg *imsg)
 	}
 }
 
-/* A new broker knows nothing: give it every project again. */
+/*
+ * A new broker knows nothing: give it every project again.  One that
+ * was closing is closed: the old broker's sockets died with it.
+ */
 void
 project_broker_started(struct proc *p)
 {
-	struct project	*pr;
+	struct project	*pr, *next;
 
-	TAILQ_FOREACH(pr, &projects, pr_entry)
-		if (pr->pr_listenfd != -1)
+	TAILQ_FOREACH_SAFE(pr, &projects, pr_entry, next) {
+		if (pr->pr_closing)
+			project_closed(pr);
+		else if (pr->pr_listenfd != -1)
 			project_to_broker(pr);
+	}
 }
 
 /*

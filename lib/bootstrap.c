@@ -67,6 +67,11 @@
 #define BS_POLL_MS		100
 #define BS_REMOTE_DIR		"/tmp/castra-bootstrap-"
 #define BS_CAPABILITY		"bootstrap-v1"	/* an agent that can */
+/*
+ * The guest reads fw_cfg at about 130 KB/s under TCG (512 KiB took 4 s)
+ * and its agent is busy meanwhile; 4 MiB outlasted its bus session.
+ */
+#define BS_AGENT_TAR_MAX	(2 * 1024 * 1024)
 
 enum bs_step {
 	BS_WAIT,
@@ -291,6 +296,14 @@ bs_decide(struct bs_job *j)
 		    vm->vm_bootstrap_dir, j->j_tar.bt_failed,
 		    errno == EOPNOTSUPP ? "only regular files and "
 		    "directories can be sent" : strerror(errno));
+		j->j_run = -1;
+		return;
+	}
+	if (!vm->vm_ssh && j->j_tar.bt_len > BS_AGENT_TAR_MAX) {
+		snprintf(j->j_reason, sizeof(j->j_reason), "%s packs to %zu "
+		    "bytes; through the agent (fw_cfg) a bootstrap may take "
+		    "%d: use `bootstrap ssh` or a smaller payload",
+		    vm->vm_bootstrap_dir, j->j_tar.bt_len, BS_AGENT_TAR_MAX);
 		j->j_run = -1;
 		return;
 	}

@@ -200,6 +200,16 @@ proto_read_result(struct imsg *imsg, struct ctl_result *cr)
 }
 
 int
+proto_read_broker_project(struct imsg *imsg, struct broker_project *bp)
+{
+	if (imsg_get_data(imsg, bp, sizeof(*bp)) == -1)
+		return (-1);
+	if (!TERMINATED(bp->bp_id) || !TERMINATED(bp->bp_token))
+		return (refuse());
+	return (0);
+}
+
+int
 proto_read_broker_vm(struct imsg *imsg, struct broker_vm *bv)
 {
 	if (imsg_get_data(imsg, bv, sizeof(*bv)) == -1)

@@ -45,6 +45,7 @@ enum imsg_type {
 	IMSG_BROKER_LISTEN,		/* broker_project; fd: listener */
 	IMSG_BROKER_VM,			/* broker_vm */
 	IMSG_BROKER_STOP,		/* broker_project */
+	IMSG_BROKER_STOP_RESPONSE,	/* broker_project: port closed */
 	IMSG_BROKER_HANDSHAKE_EVENT,	/* broker_vm, a granted guest */
 
 	/* castrad <-> castra-imgd */
@@ -311,6 +312,7 @@ int	proto_read_vm(struct imsg *, struct ctl_vm *);
 int	proto_read_request(struct imsg *, struct ctl_request *);
 int	proto_read_event(struct imsg *, struct ctl_event *);
 int	proto_read_result(struct imsg *, struct ctl_result *);
+int	proto_read_broker_project(struct imsg *, struct broker_project *);
 int	proto_read_broker_vm(struct imsg *, struct broker_vm *);
 int	proto_read_vmm_vm(struct imsg *, struct vmm_vm *);
 int	proto_read_vmm_stop_event(struct imsg *, struct vmm_stop_event *);

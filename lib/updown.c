@@ -27,8 +27,6 @@
 #include "proto.h"
 #include "state.h"
 
-#define IMAGE_OVERRIDE		"image-override"
-
 /* A description of the project, ready to send. */
 struct upload {
 	struct ctl_project	 up_project;
@@ -162,46 +160,60 @@ upload_has_image(struct upload *up, const char *name)
 	return (0);
 }
 
-/* The image an instance boots, added to the upload once. */
+/* A disk on the user's side, sent as a descriptor. */
+static int
+upload_local_disk(struct upload *up, const char *name, const char *dir,
+    const char *path, struct castra_error *ce)
+{
+	struct ctl_image	*ci;
+	int			 fd;
+
+	if (up->up_nimages == sizeof(up->up_images) / sizeof(*ci)) {
+		castra_seterr(ce, 65, "too many images");
+		return (-1);
+	}
+	if ((fd = open_local(dir, path, ce)) == -1)
+		return (-1);
+	ci = &up->up_images[up->up_nimages];
+	memset(ci, 0, sizeof(*ci));
+	strlcpy(ci->ci_name, name, sizeof(ci->ci_name));
+	ci->ci_role = CTL_IMAGE_DISK;
+	up->up_imagefds[up->up_nimages++] = fd;
+	return (0);
+}
+
+/*
+ * The image an instance boots, added to the upload once.  Its disk is
+ * the image's, a `disk` of the project file, or --image; a kernel and
+ * an initrd of the image boot whichever disk it is.
+ */
 static int
 upload_image(struct upload *up, const struct config *cf,
     const struct instance *in, const char *override, char *name,
     size_t namelen, struct castra_error *ce)
 {
-	struct artifact	 disk;
-	struct image	*img;
+	struct image	*img = NULL;
 	const char	*path;
 
-	path = override != NULL ? override : in->in_vm->vm_disk;
-	if (path != NULL) {
-		snprintf(name, namelen, "%s", override != NULL ?
-		    IMAGE_OVERRIDE : in->in_name);
-		if (upload_has_image(up, name))
-			return (0);
-		memset(&disk, 0, sizeof(disk));
-		disk.a_urls[0] = (char *)path;
-		disk.a_nurls = 1;
-		up->up_imagefds[up->up_nimages] = -1;
-		if ((up->up_imagefds[up->up_nimages] = open_local(cf->cf_dir,
-		    path, ce)) == -1)
-			return (-1);
-		memset(&up->up_images[up->up_nimages], 0,
-		    sizeof(up->up_images[0]));
-		strlcpy(up->up_images[up->up_nimages].ci_name, name,
-		    sizeof(up->up_images[0].ci_name));
-		up->up_nimages++;
-		return (0);
-	}
-	if ((img = config_image(cf, in->in_vm->vm_image)) == NULL) {
+	if (in->in_vm->vm_image != NULL &&
+	    (img = config_image(cf, in->in_vm->vm_image)) == NULL) {
 		castra_seterr(ce, 65, "%s: no image %s", in->in_name,
 		    in->in_vm->vm_image);
 		return (-1);
 	}
-	snprintf(name, namelen, "%s", img->img_name);
+	path = override != NULL ? override : in->in_vm->vm_disk;
+	snprintf(name, namelen, "%s", path != NULL || img == NULL ?
+	    in->in_name : img->img_name);
 	if (upload_has_image(up, name))
 		return (0);
-	if (upload_artifact(up, name, CTL_IMAGE_DISK, &img->img_disk,
-	    cf->cf_dir, ce) == -1 ||
+	/* --image is the user's path; a disk, the project's. */
+	if (path != NULL && upload_local_disk(up, name, override != NULL ?
+	    "." : cf->cf_dir, path, ce) == -1)
+		return (-1);
+	if (img == NULL)
+		return (0);
+	if ((path == NULL && upload_artifact(up, name, CTL_IMAGE_DISK,
+	    &img->img_disk, cf->cf_dir, ce) == -1) ||
 	    (img->img_kernel.a_nurls > 0 && upload_artifact(up, name,
 	    CTL_IMAGE_KERNEL, &img->img_kernel, cf->cf_dir, ce) == -1) ||
 	    (img->img_initrd.a_nurls > 0 && upload_artifact(up, name,

@@ -186,6 +186,12 @@ EOF2
 	atf_check -s exit:65 -o ignore -e match:"would fail" \
 	    $CASTRA up --bootstrap always
 
+	# Through the agent (fw_cfg), at most 2 MiB.
+	head -c 3000000 /dev/zero >project/prov/payload/big
+	atf_check -s exit:65 -o ignore -e match:"web: would error" \
+	    -e match:"may take 2097152: use .bootstrap ssh." $CASTRA up --plan
+	rm project/prov/payload/big
+
 	[ -e home ] && atf_fail "the plan created $CASTRA_HOME: $(ls -R home)"
 	return 0
 }

@@ -196,6 +196,11 @@ driver_events(void)
 	if (n == 0)
 		return (0);
 	while ((n = imsgbuf_get(&ibuf, &imsg)) > 0) {
+		/* The broker confirms a stop; nothing to show. */
+		if (imsg_get_type(&imsg) == IMSG_BROKER_STOP_RESPONSE) {
+			imsg_free(&imsg);
+			continue;
+		}
 		if (imsg_get_type(&imsg) != IMSG_BROKER_HANDSHAKE_EVENT ||
 		    imsg_get_data(&imsg, &bv, sizeof(bv)) == -1)
 			errx(1, "unexpected message %u", imsg_get_type(&imsg));

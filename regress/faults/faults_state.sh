@@ -86,10 +86,20 @@ corrupt_records_body()
 	: >"$root/vms/solo.json"
 	start_castrad
 	check_status "s['vms'][0]['state']" "error"
-	$CASTRA up --wait >up.out 2>&1
+	$CASTRA up --wait >up.out 2>&1 && atf_fail "up started over a QEMU"
 	check_qemus solo "$root" 1
 	kill -0 "$qemu" || atf_fail "the running QEMU was lost"
-	grep -q "solo" up.out || atf_fail "up says nothing: $(cat up.out)"
+	grep -q "solo: its QEMU (pid $qemu) still runs.*castra down" up.out ||
+	    atf_fail "up does not say what to do: $(cat up.out)"
+	# As it says: down finds and stops that QEMU, up works again.
+	atf_check -o match:"is down" $CASTRA down
+	wait_no_qemu solo "$root" 20
+	check_no_overlay solo "$root"
+	check_status "s['vms'][0]['state']" "stopped"
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	check_qemus solo "$root" 1
+	atf_check -o match:"is down" $CASTRA down
+	check_qemus solo "$root" 0
 	check_cache
 }
 corrupt_records_cleanup()

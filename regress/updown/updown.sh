@@ -437,8 +437,36 @@ preflight_port_in_use_cleanup()
 	stop_all
 }
 
+atf_test_case image_override_raw cleanup
+image_override_raw_head()
+{
+	atf_set "descr" "up --image boots a raw disk of the user's, named" \
+	    "relative to the current directory, with the image's kernel"
+	atf_set "timeout" "240"
+}
+image_override_raw_body()
+{
+	setup_project <<'EOF2'
+vm "solo" {
+	image "castra-default"
+}
+EOF2
+	atf_check qemu-img convert -O raw "$builddir/image/rootfs.qcow2" \
+	    disk.raw
+	atf_check -o match:"solo: reachable" $CASTRA up --wait --image disk.raw
+	root=$(state_root)
+	atf_check -o match:"backing file format: raw" \
+	    qemu-img info -U "$root/overlays/solo.qcow2"
+	atf_check -o ignore $CASTRA down
+}
+image_override_raw_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case image_override_raw
 	atf_add_test_case preflight_port_in_use
 	atf_add_test_case up_wait_reachable
 	atf_add_test_case up_twice
