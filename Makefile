@@ -131,10 +131,11 @@ endef
 $(foreach p,$(PROGS),$(eval $(call program_rule,$(p))))
 
 DEBIAN_PKGS =	build-essential pkg-config byacc libevent-dev libbsd-dev \
-		libjansson-dev libcurl4-openssl-dev libseccomp-dev libmd-dev \
+		libjansson-dev libcurl4-openssl-dev libssl-dev libseccomp-dev \
+		libmd-dev libclang-rt-14-dev \
 		qemu-system-x86 qemu-utils e2fsprogs busybox-static cpio \
 		kyua atf-sh libatf-dev mandoc python3 iproute2 clang \
-		openssh-client openssh-server faketime
+		openssh-client openssh-server faketime procps jq
 SUDO !=		[ "$$(id -u)" = 0 ] || echo sudo
 
 deps:
