@@ -56,15 +56,43 @@ stray_cmdline(pid_t pid, char *buf, size_t len)
 	return (off);
 }
 
-/* Is the command line QEMU's with -name name?  Its words into vm. */
-static int
-stray_match(char *buf, size_t len, const char *name, struct vmm_guest *vm)
+/* Its size from its argv, for a record that status can read again. */
+static void
+stray_sizes(struct vmm_guest *vm)
 {
-	char	*p, *end = buf + len;
-	int	 named = 0;
+	const char	*errstr;
+	long long	 n;
+	int		 i;
 
-	if (len == 0 || len == STRAY_CMDLINE_MAX || end[-1] != '\0' ||
-	    strcmp(buf, VMM_QEMU) != 0)
+	vm->vm_cpus = 1;
+	vm->vm_memory_mib = 128;
+	for (i = 0; i + 1 < vm->vm_argc; i++) {
+		if (strcmp(vm->vm_argv[i], "-smp") == 0) {
+			n = strtonum(vm->vm_argv[i + 1], 1, 1024, &errstr);
+			if (errstr == NULL)
+				vm->vm_cpus = n;
+		} else if (strcmp(vm->vm_argv[i], "-m") == 0) {
+			n = strtonum(vm->vm_argv[i + 1], 1, UINT32_MAX,
+			    &errstr);
+			if (errstr == NULL)
+				vm->vm_memory_mib = n;
+		}
+	}
+}
+
+/*
+ * Is the command line (NUL-separated words, as in /proc/PID/cmdline)
+ * QEMU's with -name name?  If so, its words and size go into vm: 1.
+ * The process wrote these bytes itself, so nothing in them is trusted.
+ */
+int
+stray_parse(const char *buf, size_t len, const char *name,
+    struct vmm_guest *vm)
+{
+	const char	*p, *end = buf + len;
+	int		 named = 0;
+
+	if (len == 0 || end[-1] != '\0' || strcmp(buf, VMM_QEMU) != 0)
 		return (0);
 	for (p = buf; p < end; p += strlen(p) + 1)
 		if (strcmp(p, "-name") == 0 && p + strlen(p) + 1 < end &&
@@ -80,32 +108,8 @@ stray_match(char *buf, size_t len, const char *name, struct vmm_guest *vm)
 			return (-1);
 		vm->vm_argv[++vm->vm_argc] = NULL;
 	}
+	stray_sizes(vm);
 	return (1);
-}
-
-/* Its size from its argv, for a record that status can read again. */
-static void
-stray_sizes(struct vmm_guest *vm)
-{
-	const char	*errstr;
-	int		 i;
-
-	vm->vm_cpus = 1;
-	vm->vm_memory_mib = 128;
-	for (i = 0; i + 1 < vm->vm_argc; i++) {
-		if (strcmp(vm->vm_argv[i], "-smp") == 0)
-			vm->vm_cpus = strtonum(vm->vm_argv[i + 1], 1, 1024,
-			    &errstr);
-		else if (strcmp(vm->vm_argv[i], "-m") == 0)
-			vm->vm_memory_mib = strtonum(vm->vm_argv[i + 1], 1,
-			    UINT32_MAX, &errstr);
-		else
-			continue;
-		if (errstr != NULL) {
-			vm->vm_cpus = 1;
-			vm->vm_memory_mib = 128;
-		}
-	}
 }
 
 /*
@@ -142,10 +146,10 @@ stray_find(int dirfd, const char *name, struct vmm_guest *vm)
 		if ((n = stray_cmdline(pid, buf,
 		    STRAY_CMDLINE_MAX)) <= 0)
 			continue;
-		if ((rc = stray_match(buf, n, name, vm)) != 1)
+		if (n == STRAY_CMDLINE_MAX ||
+		    (rc = stray_parse(buf, n, name, vm)) != 1)
 			continue;
 		vm->vm_pid = pid;
-		stray_sizes(vm);
 		if (qemu_starttime(pid, &vm->vm_starttime) == -1 ||
 		    qemu_identity(pid, vm->vm_starttime, vm->vm_argv,
 		    vm->vm_argc) != 1)

@@ -132,6 +132,8 @@ void		 qemu_remove_run(int, const char *);
 
 /* stray.c */
 int		 stray_find(int, const char *, struct vmm_guest *);
+int		 stray_parse(const char *, size_t, const char *,
+		    struct vmm_guest *);
 
 /* record.c */
 int		 record_write(struct vmm_guest *);

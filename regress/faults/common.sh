@@ -51,7 +51,7 @@ start_castrad()
 	"$bindir/castrad" -d -v -H "$CASTRA_HOME" >>castrad.log 2>&1 &
 	echo $! >castrad.started
 	wait_for 10 '[ -S home/castrad.sock ] && castrad_children_up' ||
-	    atf_fail "castrad did not start; castrad.log: $(tail -5 castrad.log)"
+	    atf_fail "castrad did not start: $(tail -5 castrad.log)"
 }
 
 castrad_pid()

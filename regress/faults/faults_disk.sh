@@ -69,8 +69,9 @@ EOF2
 	# The default image's disk over http, its kernel and initrd from
 	# files: 18 MiB holds the kernel and initrd (16 MiB) but not all
 	# three.
+	url="http://127.0.0.1:$(cat httpd.port)/ok/rootfs.qcow2"
 	sed -e 's/image "castra-default"/image "over-http"/' \
-	    -e "s|url \"file://[^\"]*rootfs.qcow2\"|url \"http://127.0.0.1:$(cat httpd.port)/ok/rootfs.qcow2\"|" \
+	    -e "s|url \"file://[^\"]*rootfs.qcow2\"|url \"$url\"|" \
 	    "$builddir/image/default-image.conf" >project/http-image.conf
 	grep -q "http://127.0.0.1" project/http-image.conf ||
 	    atf_fail "no http url in the image"

@@ -17,13 +17,20 @@ vm "solo" {
 EOF2
 }
 
-# The broker of the project answers on its port with its banner.
+# Does the broker of the project answer on its port with its banner?
+banner_ok()
+{
+	python3 -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', $port), timeout=10)
+sys.exit(not s.makefile().readline().startswith('castra-broker 0.1 ready'))
+" 2>/dev/null
+}
+
 check_banner()
 {
-	atf_check -o match:"^castra-broker 0.1 ready" python3 -c "
-import socket
-s = socket.create_connection(('127.0.0.1', $port), timeout=10)
-print(s.makefile().readline(), end='')"
+	wait_for 10 banner_ok ||
+	    atf_fail "the broker does not answer on 127.0.0.1:$port"
 }
 
 atf_test_case children_at_rest cleanup
@@ -45,8 +52,6 @@ children_at_rest_body()
 	# A new broker gets the listener back and the VM's token: the
 	# guest's next hello is granted again.
 	kill_child castra-broker
-	wait_for 10 'check_banner >/dev/null 2>&1' ||
-	    atf_fail "the restarted broker does not listen on $port"
 	check_banner
 	check_status "s['broker']['state']" "listening"
 	[ "$(json_get "$root/broker.json" pid)" = \
@@ -228,7 +233,7 @@ EOF2
 	    -e 's/cmdline "\(.*\)"/cmdline "\1 castra.poweroff=ignore"/' \
 	    "$builddir/image/default-image.conf" >project/deaf.conf
 	start_castrad
-	for victim in castra-vmm castrad; do
+	for victim in castra-vmm castra-broker castrad; do
 		atf_check -o match:"solo: reachable" $CASTRA up --wait
 		root=$(state_root)
 		qemu=$(json_get "$root/vms/solo.json" pid)
@@ -264,8 +269,57 @@ during_down_cleanup()
 	stop_all
 }
 
+atf_test_case imgd_during_download cleanup
+imgd_during_download_head()
+{
+	atf_set "descr" "castra-imgd killed in the middle of an http" \
+	    "download: the restarted one fetches the image and up succeeds"
+	atf_set "timeout" "300"
+}
+imgd_during_download_body()
+{
+	setup_project <<'EOF2'
+include "http-image.conf"
+vm "solo" {
+	image "over-http"
+	memory 256M
+}
+EOF2
+	python3 "$(atf_get_srcdir)/slowhttpd.py" \
+	    "$builddir/image/rootfs.qcow2" httpd.log httpd.port &
+	echo $! >httpd.pid
+	wait_for 10 '[ -s httpd.port ]' || atf_fail "httpd did not start"
+	url="http://127.0.0.1:$(cat httpd.port)/rootfs.qcow2"
+	sed -e 's/image "castra-default"/image "over-http"/' \
+	    -e "s|url \"file://[^\"]*rootfs.qcow2\"|url \"$url\"|" \
+	    "$builddir/image/default-image.conf" >project/http-image.conf
+	start_castrad
+	up_background
+	wait_for 30 'grep -q "^GET" httpd.log' ||
+	    atf_fail "the image was not requested: $(cat up.out)"
+	kill_child castra-imgd
+	up_status || atf_fail "up failed: $(cat up.out)"
+	grep -q "solo: reachable" up.out || atf_fail "$(cat up.out)"
+	[ "$(grep -c "^GET" httpd.log)" -ge 2 ] ||
+	    atf_fail "the download was not taken up again: $(cat httpd.log)"
+	root=$(state_root)
+	check_qemus solo "$root" 1
+	check_cache
+	[ -z "$(find home/images -type f ! -path '*/sha256/*' \
+	    ! -path '*/etc/*')" ] || atf_fail "partial files are left"
+	atf_check -o match:"is down" $CASTRA down
+	check_qemus solo "$root" 0
+	check_no_overlay solo "$root"
+}
+imgd_during_download_cleanup()
+{
+	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
+	stop_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case imgd_during_download
 	atf_add_test_case children_at_rest
 	atf_add_test_case castrad_at_rest
 	atf_add_test_case during_up

@@ -221,29 +221,30 @@ races_and_clock_body()
 	# The clock: frozen at whole seconds around the last handshake.
 	libfaketime=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 	[ -f "$libfaketime" ] || atf_skip "libfaketime is not installed"
-	ts=$(json_get "$root/handshakes/solo.json" timestamp_ms)
-	[ "$ts" != None ] || atf_fail "no timestamp_ms in the handshake"
-	# Fetch the record once so that no new hello changes it under us.
-	cp "$root/handshakes/solo.json" hs.json
-	reach=$(((ts + 45000) / 1000))
-	status_at $reach
-	cmp -s hs.json "$root/handshakes/solo.json" || {
-		# A new hello came in between; take the newer one.
-		ts=$(json_get "$root/handshakes/solo.json" timestamp_ms)
+	# Both checks against one handshake: if the guest says hello again
+	# meanwhile (it reconnects every few seconds), take them again.
+	for attempt in 1 2 3; do
+		cp "$root/handshakes/solo.json" hs.json
+		ts=$(json_get hs.json timestamp_ms)
+		[ "$ts" != None ] || atf_fail "no timestamp_ms in the handshake"
 		reach=$(((ts + 45000) / 1000))
 		status_at $reach
-	}
+		mv status.json fresh.json
+		status_at $((reach + 1))
+		mv status.json stale.json
+		cmp -s hs.json "$root/handshakes/solo.json" && break
+	done
+	cp fresh.json status.json
 	[ "$(field "s['reachable']")" = True ] ||
 	    atf_fail "not reachable at age $((reach * 1000 - ts)) ms"
 	[ "$(field "s['vms'][0]['broker']")" = reachable ] ||
 	    atf_fail "broker is $(field "s['vms'][0]['broker']")"
 	[ "$(field "s['vms'][0]['handshake_age_ms']")" = \
-	    "$((reach * 1000 - ts))" ] || atf_fail "wrong age: $(cat status.json)"
+	    "$((reach * 1000 - ts))" ] ||
+	    atf_fail "wrong age: $(cat status.json)"
 
 	# One second later the handshake is stale.
-	status_at $((reach + 1))
-	cmp -s hs.json "$root/handshakes/solo.json" || atf_skip \
-	    "the guest said hello again during the check"
+	cp stale.json status.json
 	[ "$(field "s['reachable']")" = False ] ||
 	    atf_fail "reachable at age $(((reach + 1) * 1000 - ts)) ms"
 	[ "$(field "s['vms'][0]['broker']")" = waiting ] ||

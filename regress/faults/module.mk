@@ -8,3 +8,7 @@ REGRESS_PROGS +=	$(B)/regress/faults/common.sh
 $(B)/regress/faults/common.sh: regress/faults/common.sh
 	@mkdir -p $(dir $@)
 	cp $< $@
+REGRESS_PROGS +=	$(B)/regress/faults/slowhttpd.py
+$(B)/regress/faults/slowhttpd.py: regress/faults/slowhttpd.py
+	@mkdir -p $(dir $@)
+	cp $< $@

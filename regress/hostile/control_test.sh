@@ -106,12 +106,15 @@ well_behaved()
 		echo "	image \"castra-default\""
 		echo "}"
 	} >good/castra.conf
-	(cd good && CASTRA_HOME="$(home)" "$bindir/castra" up --broker-only) \
+	# The castrad under attack, not one that castra would start.
+	h=$(home)
+	[ -S "$h/castrad.sock" ] || atf_fail "castrad is not listening $1"
+	(cd good && CASTRA_HOME="$h" "$bindir/castra" up --broker-only) \
 	    >good.out 2>&1 ||
 	    { cat good.out castrad.err >&2;
 	    atf_fail "castra up --broker-only failed $1"; }
 	atf_check -o match:"listening" cat good.out
-	(cd good && CASTRA_HOME="$(home)" "$bindir/castra" down) \
+	(cd good && CASTRA_HOME="$h" "$bindir/castra" down) \
 	    >good.out 2>&1 ||
 	    { cat good.out castrad.err >&2; atf_fail "castra down failed $1"; }
 }

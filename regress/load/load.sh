@@ -49,7 +49,8 @@ eight_vms_body()
 		timeout $PROMPT $OTHER status --json >other.json 2>&1 ||
 		    atf_fail "round $rounds: status: $(cat other.json)"
 		grep -q '"listening"' other.json ||
-		    atf_fail "the other broker does not listen: $(cat other.json)"
+		    atf_fail "the other broker is not listening: \
+$(cat other.json)"
 		timeout $PROMPT $CASTRA status --json >big.json 2>big.err ||
 		    atf_fail "status of the booting project: $(cat big.err)"
 		timeout $PROMPT $OTHER down >other.out 2>&1 ||
@@ -101,7 +102,8 @@ EOF2
 import os, resource, socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, n + 100)), hard))
+want = max(soft, min(hard, n + 100))
+resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 held = []
 for i in range(n):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
