@@ -28,3 +28,9 @@ $(B)/regress/$(1): regress/$(1).sh
 	chmod +x $$@
 endef
 $(foreach t,$(REGRESS_SH),$(eval $(call regress_sh_rule,$(t))))
+
+# What the end-to-end tests share; each sources it from the build root.
+REGRESS_PROGS += $(B)/regress/project.subr
+$(B)/regress/project.subr: regress/project.subr
+	@mkdir -p $(dir $@)
+	cp $< $@

@@ -7,30 +7,7 @@
 # says hello; sshd is where the bootstrap runs, so what run.sh does can
 # be checked from here.
 
-setup_project()
-{
-	bindir=$(atf_config_get bindir)
-	builddir=$(atf_config_get builddir)
-	[ -f "$builddir/image/default-image.conf" ] ||
-	    atf_fail "the default image is not built: run make image"
-	export CASTRA_HOME="$PWD/home"
-	export PATH="$bindir:$PATH"
-	CASTRA="castra -c project/castra.conf"
-	port=$(free_port)
-	mkdir -p project
-	{
-		echo "project \"b$$\""
-		echo "broker port $port"
-		echo "include \"$builddir/image/default-image.conf\""
-		cat
-	} >project/castra.conf
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(atf_get_srcdir)/../project.subr"
 
 # sshd -D on 127.0.0.1:$sshport, accepting ssh/user for root.
 start_sshd()

@@ -4,32 +4,7 @@
 # find QEMU processes by their -name and the state root in their cwd.
 # Cleanup stops what the test case started, by pid, never by name.
 
-# setup_project [name]: the project file comes from stdin.
-setup_project()
-{
-	bindir=$(atf_config_get bindir)
-	builddir=$(atf_config_get builddir)
-	srcdir=$(atf_config_get srcdir)
-	[ -f "$builddir/image/default-image.conf" ] ||
-	    atf_fail "the default image is not built: run make image"
-	export CASTRA_HOME="$PWD/home"
-	export PATH="$bindir:$PATH"
-	CASTRA="castra -c $PWD/project/castra.conf"
-	port=$(free_port)
-	mkdir -p project home
-	{
-		echo "project \"${1:-t$$}\""
-		echo "broker port $port"
-		echo "include \"$builddir/image/default-image.conf\""
-		cat
-	} >project/castra.conf
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(atf_get_srcdir)/../project.subr"
 
 # Poll for a condition (a shell command) up to $1 seconds.
 wait_for()

@@ -4,31 +4,7 @@
 # guest image, real guests under QEMU, the real broker.  Every path is
 # under the test case's own directory.
 
-# Common set-up: CASTRA_HOME here, a free broker port, a project file.
-setup_project()
-{
-	bindir=$(atf_config_get bindir)
-	builddir=$(atf_config_get builddir)
-	[ -f "$builddir/image/default-image.conf" ] ||
-	    atf_fail "the default image is not built: run make image"
-	export CASTRA_HOME="$PWD/home"
-	export PATH="$bindir:$PATH"
-	CASTRA="castra -c project/castra.conf"
-	port=$(free_port)
-	mkdir -p project
-	{
-		echo "project \"t$$\""
-		echo "broker port $port"
-		echo "include \"$builddir/image/default-image.conf\""
-		cat
-	} >project/castra.conf
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(atf_get_srcdir)/../project.subr"
 
 castra_in()
 {
