@@ -40,8 +40,9 @@ fuzz_request(const uint8_t *data, size_t size)
 		    e[0] != '_')
 			abort();
 		if (strchr(e, '=') == NULL ||
-		    strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789_") != (size_t)(strchr(e, '=') - e))
+		    strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+		    (size_t)(strchr(e, '=') - e))
 			abort();
 	}
 }
