@@ -22,7 +22,6 @@
 static int	hello_token(struct hello *, char *, int *, const char **);
 static int	hello_caps(struct hello *, char *, const char **);
 static int	hello_cap_add(struct hello *, const char *, const char **);
-static int	hello_name_valid(const char *);
 static int	hello_cap_cmp(const void *, const void *);
 
 /*
@@ -63,7 +62,7 @@ hello_parse(const char *line, size_t len, struct hello *h, const char **errstr)
 			return (-1);
 		} else if (ntok == 1) {
 			if (strncmp(tok, "vm:", 3) != 0 ||
-			    !hello_name_valid(tok + 3)) {
+			    !proto_name_valid(tok + 3)) {
 				*errstr = "bad vm:<name>";
 				return (-1);
 			}
@@ -164,21 +163,6 @@ hello_cap_add(struct hello *h, const char *cap, const char **errstr)
 	}
 	strlcpy(h->h_caps[h->h_ncaps++], cap, sizeof(h->h_caps[0]));
 	return (0);
-}
-
-/* The names castra gives VMs: [A-Za-z0-9][A-Za-z0-9_.-]*, 63 at most. */
-static int
-hello_name_valid(const char *name)
-{
-	const char	*p;
-
-	if (!isalnum((unsigned char)name[0]))
-		return (0);
-	for (p = name; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
-		    *p != '.')
-			return (0);
-	return (p - name < VM_NAME_MAX);
 }
 
 static int
