@@ -38,7 +38,10 @@ __attribute__((__noreturn__)) void
 		 cli_fail(const struct castra_error *);
 __attribute__((__noreturn__)) void
 		 cli_usage(const char *);
+
+/* events.c */
 void		 cli_event(const struct castra_event *, void *);
+void		 cli_bytes(uint64_t, char *, size_t);
 
 /* One function per command, in a file of its name. */
 int	cmd_init(int, char **);		/* init.c */

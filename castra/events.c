@@ -21,8 +21,8 @@ format_ms(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%.1fs", ms / 1000.0);
 }
 
-static void
-format_bytes(uint64_t n, char *buf, size_t len)
+void
+cli_bytes(uint64_t n, char *buf, size_t len)
 {
 	const char	*units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double		 v = n;
@@ -79,7 +79,7 @@ cli_event(const struct castra_event *ev, void *arg)
 		printf("%s: sent %s\n", ev->ev_vm, ev->ev_text);
 		break;
 	case CASTRA_EV_OVERLAY_DISCARDED:
-		format_bytes(ev->ev_num, bytes, sizeof(bytes));
+		cli_bytes(ev->ev_num, bytes, sizeof(bytes));
 		printf("%s: discarded %s of guest changes\n", ev->ev_vm,
 		    bytes);
 		break;

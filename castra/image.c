@@ -26,19 +26,6 @@ image_event(const struct castra_event *ev, void *arg)
 	cli_event(ev, arg);
 }
 
-static void
-image_size(uint64_t n, char *buf, size_t len)
-{
-	if (n >= 1024ULL * 1024 * 1024)
-		snprintf(buf, len, "%.1f GiB", n / (1024.0 * 1024 * 1024));
-	else if (n >= 1024 * 1024)
-		snprintf(buf, len, "%.1f MiB", n / (1024.0 * 1024));
-	else if (n >= 1024)
-		snprintf(buf, len, "%.1f KiB", n / 1024.0);
-	else
-		snprintf(buf, len, "%llu B", (unsigned long long)n);
-}
-
 static int
 image_list(int argc, char **argv)
 {
@@ -57,7 +44,7 @@ image_list(int argc, char **argv)
 		printf("%-12s  %-10s  %-6s  %-16s  %s\n", "SHA256", "SIZE",
 		    "FORMAT", "LAST USED", "SOURCE");
 	for (i = 0; i < n; i++) {
-		image_size(list[i].cim_size, size, sizeof(size));
+		cli_bytes(list[i].cim_size, size, sizeof(size));
 		strlcpy(used, "-", sizeof(used));
 		t = list[i].cim_last_used_at;
 		if (t > 0 && (tm = localtime(&t)) != NULL)

@@ -89,25 +89,6 @@ upload_token(struct upload *up, struct castra_error *ce)
 	return (0);
 }
 
-/* Open a local file as the user, to hand castrad its descriptor. */
-static int
-open_local(const char *dir, const char *path, struct castra_error *ce)
-{
-	char	 full[PATH_MAX];
-	int	 fd;
-
-	if (strncmp(path, "file://", 7) == 0)
-		path += 7;
-	if (path[0] == '/')
-		strlcpy(full, path, sizeof(full));
-	else
-		snprintf(full, sizeof(full), "%s/%s", dir, path);
-	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) == -1)
-		castra_seterr(ce, 66, "%s: %s; check the image's url or disk "
-		    "in the project file", full, strerror(errno));
-	return (fd);
-}
-
 static int
 upload_artifact(struct upload *up, const char *name, uint32_t role,
     const struct artifact *a, const char *dir, struct castra_error *ce)
@@ -131,7 +112,7 @@ upload_artifact(struct upload *up, const char *name, uint32_t role,
 	/* A local mirror wins: no download at all. */
 	for (i = 0; i < a->a_nurls && fd == -1; i++)
 		if (strncmp(a->a_urls[i], "file://", 7) == 0)
-			fd = open_local(dir, a->a_urls[i], ce);
+			fd = castra_image_open(dir, a->a_urls[i], ce);
 	for (i = 0; i < a->a_nurls && fd == -1; i++) {
 		if (strncmp(a->a_urls[i], "file://", 7) == 0)
 			continue;
@@ -172,7 +153,7 @@ upload_local_disk(struct upload *up, const char *name, const char *dir,
 		castra_seterr(ce, 65, "too many images");
 		return (-1);
 	}
-	if ((fd = open_local(dir, path, ce)) == -1)
+	if ((fd = castra_image_open(dir, path, ce)) == -1)
 		return (-1);
 	ci = &up->up_images[up->up_nimages];
 	memset(ci, 0, sizeof(*ci));
