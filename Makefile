@@ -153,6 +153,12 @@ deps:
 	    --no-create-home --home-dir /nonexistent \
 	    --shell /usr/sbin/nologin _castra
 	@getent group castra >/dev/null || $(SUDO) groupadd --system castra
+# QEMU runs as _castra under a root castrad; /dev/kvm is group kvm's.
+	@if getent group kvm >/dev/null && \
+	    ! id -nG _castra | tr ' ' '\n' | grep -qx kvm; then \
+		echo "adding _castra to group kvm"; \
+		$(SUDO) usermod -a -G kvm _castra; \
+	fi
 
 # The README's one command: everything from a fresh machine to a VM.
 up:
@@ -224,11 +230,16 @@ ifndef WITHOUT_CLI
 	$(MAKE) install-image
 	sed 's|@SBINDIR@|$(SBINDIR)|' etc/castrad.service.in \
 	    >$(DESTDIR)$(UNITDIR)/castrad.service
+	install -m 644 etc/castrad.socket $(DESTDIR)$(UNITDIR)/
 	if [ -z "$(DESTDIR)" ] && ! getent passwd _castra >/dev/null; then \
 		useradd --system --no-create-home --home-dir /nonexistent \
 		    --shell /usr/sbin/nologin _castra; fi
 	if [ -z "$(DESTDIR)" ] && ! getent group castra >/dev/null; then \
 		groupadd --system castra; fi
+	# The socket, once enabled, starts castrad.service when a member
+	# of the castra group first connects.
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl enable castrad.socket; fi
 endif
 
 clean:

@@ -50,11 +50,12 @@ static const int broker_syscalls[] = {
 	SCMP_SYS(close),
 	SCMP_SYS(setsockopt),	/* a session's small send buffer */
 	SCMP_SYS(fcntl),	/* a passed listener made non-blocking */
-	SCMP_SYS(openat),	/* records, beneath the state root's fd */
+	SCMP_SYS(openat2),	/* records, beneath the state root's fd */
+	SCMP_SYS(openat),	/* /dev/urandom: arc4random, session ids */
 	SCMP_SYS(mkdirat),	/* handshakes/, logs/, logs/bus/ */
 	SCMP_SYS(renameat),	/* atomic <vm>.json, log rotation */
 	SCMP_SYS(renameat2),	/* what glibc may use for renameat */
-	SCMP_SYS(unlinkat),	/* a temporary record that failed */
+	SCMP_SYS(unlinkat),	/* a record's temporary file, a planted link */
 	SCMP_SYS(fstat),	/* a log's size before appending */
 	SCMP_SYS(newfstatat),	/* glibc's fstat */
 	SCMP_SYS(getrandom),	/* session ids (arc4random) */
@@ -146,21 +147,6 @@ broker_project_find(const char *id)
 	return (NULL);
 }
 
-/* Read a broker_project at its exact size, strings terminated. */
-static int
-broker_read_project(struct imsg *imsg, struct broker_project *bp)
-{
-	if (imsg_get_data(imsg, bp, sizeof(*bp)) == -1)
-		return (-1);
-	bp->bp_id[sizeof(bp->bp_id) - 1] = '\0';
-	bp->bp_token[sizeof(bp->bp_token) - 1] = '\0';
-	if (bp->bp_id[0] == '\0' || strchr(bp->bp_id, '/') != NULL) {
-		errno = EBADMSG;
-		return (-1);
-	}
-	return (0);
-}
-
 static struct project *
 broker_project_new(const char *id)
 {
@@ -189,7 +175,7 @@ broker_project(struct imsg *imsg)
 	struct project		*pj;
 	int			 fd;
 
-	if (broker_read_project(imsg, &bp) == -1)
+	if (proto_read_broker_project(imsg, &bp) == -1)
 		return (-1);
 	if ((fd = imsg_get_fd(imsg)) == -1) {
 		log_warnx("%s: no state root", bp.bp_id);
@@ -220,7 +206,7 @@ broker_listen(struct imsg *imsg)
 	struct project		*pj;
 	int			 fd;
 
-	if (broker_read_project(imsg, &bp) == -1)
+	if (proto_read_broker_project(imsg, &bp) == -1)
 		return (-1);
 	if ((fd = imsg_get_fd(imsg)) == -1) {
 		log_warnx("%s: no listener", bp.bp_id);
@@ -249,11 +235,8 @@ broker_vm(struct imsg *imsg)
 	struct project		*pj;
 	struct bvm		*vm;
 
-	if (imsg_get_data(imsg, &bv, sizeof(bv)) == -1)
+	if (proto_read_broker_vm(imsg, &bv) == -1)
 		return (-1);
-	bv.bv_project[sizeof(bv.bv_project) - 1] = '\0';
-	bv.bv_name[sizeof(bv.bv_name) - 1] = '\0';
-	bv.bv_token[sizeof(bv.bv_token) - 1] = '\0';
 	if ((pj = broker_project_find(bv.bv_project)) == NULL) {
 		log_warnx("%s: VM %s of an unknown project", bv.bv_project,
 		    bv.bv_name);
@@ -302,7 +285,7 @@ broker_stop(struct imsg *imsg)
 	struct broker_project	 bp;
 	struct project		*pj;
 
-	if (broker_read_project(imsg, &bp) == -1)
+	if (proto_read_broker_project(imsg, &bp) == -1)
 		return (-1);
 	if ((pj = broker_project_find(bp.bp_id)) != NULL)
 		broker_project_free(pj);

@@ -13,6 +13,12 @@
  * Each appended record is one write(2) on an O_APPEND descriptor, so a
  * reader never sees half of one.  A file that would pass BROKER_LOG_MAX
  * is renamed to <file>.1 (replacing the previous one) and started anew.
+ *
+ * The project's owner may write in these directories too, and the
+ * broker serves every user as the one _castra user: every name is
+ * resolved through lib/beneath.c, so that a link the owner puts in
+ * place of a record or a log never leads the broker to another user's
+ * files.
  */
 
 #include <sys/types.h>
@@ -29,6 +35,7 @@
 
 #include "broker.h"
 #include "log.h"
+#include "state.h"
 
 
 void
@@ -38,7 +45,7 @@ records_init(struct project *pj)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (mkdirat(pj->pj_dirfd, dirs[i], 0755) == -1 &&
+		if (beneath_mkdir(pj->pj_dirfd, dirs[i], 0755) == -1 &&
 		    errno != EEXIST)
 			log_warn("%s: %s", pj->pj_id, dirs[i]);
 	pj->pj_brokerlog.lf_path = "logs/broker.log";
@@ -68,14 +75,23 @@ records_close(struct project *pj)
 /*
  * Open for appending and learn the size once; the broker is the only
  * writer, so it keeps count from then on instead of asking each time.
+ * A name that holds a symbolic link, a file with another name or
+ * anything but a file is not the broker's log: it is replaced by a new
+ * file, and what it pointed at is left alone.
  */
 static int
 records_open(struct project *pj, struct logfile *lf)
 {
 	struct stat	 st;
+	int		 flags = O_WRONLY | O_APPEND;
 
-	lf->lf_fd = openat(pj->pj_dirfd, lf->lf_path,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	lf->lf_fd = beneath_open(pj->pj_dirfd, lf->lf_path, flags | O_CREAT,
+	    0644);
+	if (lf->lf_fd == -1 && (errno == ELOOP || errno == EMLINK ||
+	    errno == ENXIO) && (lf->lf_fd = beneath_create(pj->pj_dirfd,
+	    lf->lf_path, flags, 0644)) != -1)
+		log_warnx("%s: %s was a link or not a file; replaced it with "
+		    "a new log", pj->pj_id, lf->lf_path);
 	if (lf->lf_fd == -1) {
 		log_warn("%s: %s", pj->pj_id, lf->lf_path);
 		return (-1);
@@ -91,7 +107,7 @@ records_rotate(struct project *pj, struct logfile *lf)
 	char	 old[256];
 
 	snprintf(old, sizeof(old), "%s.1", lf->lf_path);
-	if (renameat(pj->pj_dirfd, lf->lf_path, pj->pj_dirfd, old) == -1)
+	if (beneath_rename(pj->pj_dirfd, lf->lf_path, old) == -1)
 		log_warn("%s: rotate %s", pj->pj_id, lf->lf_path);
 	records_closefile(lf);
 	records_open(pj, lf);
@@ -280,8 +296,7 @@ records_vm_write(struct bvm *vm)
 	o = records_vm_json(vm);
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
 		goto fail;
-	if ((fd = openat(pj->pj_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+	if ((fd = beneath_create(pj->pj_dirfd, tmp, O_WRONLY, 0644)) == -1)
 		goto fail;
 	len = strlen(s);
 	if (write(fd, s, len) != (ssize_t)len)
@@ -291,7 +306,7 @@ records_vm_write(struct bvm *vm)
 		goto fail;
 	}
 	fd = -1;
-	if (renameat(pj->pj_dirfd, tmp, pj->pj_dirfd, path) == -1)
+	if (beneath_rename(pj->pj_dirfd, tmp, path) == -1)
 		goto fail;
 	vm->vm_written_ms = broker_now_ms();
 	vm->vm_dirty = 0;
@@ -303,7 +318,7 @@ records_vm_write(struct bvm *vm)
 	log_warn("%s: %s", pj->pj_id, path);
 	if (fd != -1) {
 		close(fd);
-		unlinkat(pj->pj_dirfd, tmp, 0);
+		beneath_unlink(pj->pj_dirfd, tmp);
 	}
 	json_decref(o);
 	free(s);

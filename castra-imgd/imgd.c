@@ -283,7 +283,10 @@ job_mismatch(const struct ctl_artifact *art, struct verify *v,
 	return (0);
 }
 
-/* Store the partial file of j under its sha256; 0 or -1. */
+/*
+ * Store the partial file of j under its sha256; 0, or -1 when the job
+ * has failed and the partial file is gone.
+ */
 static int
 job_commit(struct job *j, const char *sha256, const char *sha512)
 {
@@ -305,12 +308,12 @@ job_commit(struct job *j, const char *sha256, const char *sha512)
 	    j->j_verify.v_len : sizeof(j->j_verify.v_head)),
 	    sizeof(mt.mt_format));
 	mt.mt_fetched_at = mt.mt_last_used_at = time(NULL);
-	if (fsync(j->j_fd) == -1 || fchmod(j->j_fd, 0444) == -1) {
-		log_warn("images/partial/%s", j->j_key);
+	if (fsync(j->j_fd) == -1 || fchmod(j->j_fd, 0444) == -1 ||
+	    cache_commit(j->j_key, &mt) == -1) {
+		cache_partial_remove(j->j_key);
+		job_fail(j, "images/sha256/%s: %s", sha256, strerror(errno));
 		return (-1);
 	}
-	if (cache_commit(j->j_key, &mt) == -1)
-		return (-1);
 	cache_set_verified(sha256, j->j_fd);
 	return (0);
 }
@@ -345,6 +348,25 @@ job_verified(void *arg, int error, struct verify *v)
 	job_download(j);
 }
 
+/*
+ * Hash in from where it stands, copying it to out unless that is -1,
+ * with sha512 too if want512, then cb.  -1 with errno if it cannot
+ * start.
+ */
+static int
+job_hash(struct job *j, int in, int out, int want512, hashjob_step_cb *step,
+    hashjob_cb *cb)
+{
+	if (verify_init(&j->j_verify, want512) == -1) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	if ((j->j_hash = hashjob_start(in, out, &j->j_verify, step, cb,
+	    j)) == NULL)
+		return (-1);
+	return (0);
+}
+
 /* Look in the cache first; hash what is there unless it was checked. */
 static void
 job_lookup(struct job *j)
@@ -372,12 +394,7 @@ job_lookup(struct job *j)
 		job_ready(j, j->j_sha256, size, 0);
 		return;
 	}
-	if (verify_init(&j->j_verify, 0) == -1) {
-		job_fail(j, "images/sha256/%s: out of memory", j->j_sha256);
-		return;
-	}
-	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
-	    NULL, job_verified, j)) == NULL)
+	if (job_hash(j, j->j_fd, -1, 0, NULL, job_verified) == -1)
 		job_fail(j, "images/sha256/%s: %s", j->j_sha256,
 		    strerror(errno));
 }
@@ -425,18 +442,13 @@ job_download(struct job *j)
 		    strerror(errno));
 		return;
 	}
-	if (verify_init(&j->j_verify, 1) == -1) {
-		job_fail(j, "images/partial/%s: out of memory", j->j_key);
-		return;
-	}
 	if (st.st_size == 0 || (j->j_art.ca_size != 0 &&
 	    (uint64_t)st.st_size > j->j_art.ca_size)) {
 		job_restart(j);
 		job_attempt(j);
 		return;
 	}
-	if ((j->j_hash = hashjob_start(j->j_fd, -1, &j->j_verify,
-	    NULL, job_resumed, j)) == NULL)
+	if (job_hash(j, j->j_fd, -1, 1, NULL, job_resumed) == -1)
 		job_fail(j, "images/partial/%s: %s", j->j_key,
 		    strerror(errno));
 }
@@ -571,11 +583,8 @@ job_fetched(void *arg, int kind, const char *why)
 		job_next_mirror(j, msg);
 		return;
 	}
-	if (job_commit(j, sha256, sha512) == -1) {
-		cache_partial_remove(j->j_key);
-		job_fail(j, "images/sha256/%s: %s", sha256, strerror(errno));
+	if (job_commit(j, sha256, sha512) == -1)
 		return;
-	}
 	log_info("cached %s from %s", sha256, j->j_art.ca_urls[j->j_url]);
 	job_ready(j, sha256, j->j_verify.v_len, 1);
 }
@@ -601,11 +610,8 @@ job_imported(void *arg, int error, struct verify *v)
 		job_fail(j, "local image: %s", msg);
 		return;
 	}
-	if (job_commit(j, sha256, sha512) == -1) {
-		cache_partial_remove(j->j_key);
-		job_fail(j, "images/sha256/%s: %s", sha256, strerror(errno));
+	if (job_commit(j, sha256, sha512) == -1)
 		return;
-	}
 	job_progress(j, IMGD_LOCAL_URL, 1);
 	log_info("imported %s, %llu bytes", sha256,
 	    (unsigned long long)v->v_len);
@@ -637,39 +643,8 @@ job_import(struct job *j)
 		    strerror(errno));
 		return;
 	}
-	if (verify_init(&j->j_verify, 1) == -1) {
-		job_fail(j, "local image: out of memory");
-		return;
-	}
-	if ((j->j_hash = hashjob_start(fd, j->j_fd, &j->j_verify,
-	    job_import_step, job_imported, j)) == NULL)
+	if (job_hash(j, fd, j->j_fd, 1, job_import_step, job_imported) == -1)
 		job_fail(j, "local image: %s", strerror(errno));
-}
-
-/* The exact size, every string terminated, urls http(s), hex digests. */
-static int
-imgd_read_request(struct imsg *imsg, struct img_request *ir)
-{
-	struct ctl_artifact	*ca = &ir->ir_artifact;
-	uint32_t		 i;
-
-	if (imsg_get_data(imsg, ir, sizeof(*ir)) == -1 ||
-	    ca->ca_nurls > CONFIG_URLS_MAX)
-		return (-1);
-	for (i = 0; i < CONFIG_URLS_MAX; i++)
-		ca->ca_urls[i][sizeof(ca->ca_urls[i]) - 1] = '\0';
-	ca->ca_sha256[SHA256_HEX_LEN] = '\0';
-	ca->ca_sha512[SHA512_HEX_LEN] = '\0';
-	for (i = 0; i < ca->ca_nurls; i++)
-		if (strncmp(ca->ca_urls[i], "http://", 7) != 0 &&
-		    strncmp(ca->ca_urls[i], "https://", 8) != 0)
-			return (-1);
-	if ((ca->ca_sha256[0] != '\0' &&
-	    !imgmeta_hex_valid(ca->ca_sha256, SHA256_HEX_LEN)) ||
-	    (ca->ca_sha512[0] != '\0' &&
-	    !imgmeta_hex_valid(ca->ca_sha512, SHA512_HEX_LEN)))
-		return (-1);
-	return (0);
 }
 
 static void
@@ -690,7 +665,7 @@ imgd_fetch_request(struct imsg *imsg)
 	struct job		*j;
 	int			 fd = imsg_get_fd(imsg);
 
-	if (imgd_read_request(imsg, &ir) == -1) {
+	if (proto_read_img_request(imsg, &ir) == -1) {
 		if (fd != -1)
 			close(fd);
 		return (-1);
@@ -737,7 +712,7 @@ imgd_config(struct imsg *imsg)
 {
 	struct img_config	 ic;
 
-	if (imsg_get_data(imsg, &ic, sizeof(ic)) == -1)
+	if (proto_read_img_config(imsg, &ic) == -1)
 		return (-1);
 	imgd_conf.ic_connect_timeout = ic.ic_connect_timeout ?
 	    ic.ic_connect_timeout : IMGD_CONNECT_TIMEOUT;
@@ -746,10 +721,6 @@ imgd_config(struct imsg *imsg)
 	imgd_conf.ic_retries = ic.ic_retries ? ic.ic_retries : IMGD_RETRIES;
 	imgd_conf.ic_backoff_ms = ic.ic_backoff_ms ? ic.ic_backoff_ms :
 	    IMGD_BACKOFF_MS;
-	if (imgd_conf.ic_retries > 10)
-		imgd_conf.ic_retries = 10;
-	if (imgd_conf.ic_backoff_ms > 60000)
-		imgd_conf.ic_backoff_ms = 60000;
 	return (0);
 }
 
@@ -758,10 +729,7 @@ imgd_hold(struct imsg *imsg, int delta)
 {
 	struct img_hold	 ih;
 
-	if (imsg_get_data(imsg, &ih, sizeof(ih)) == -1)
-		return (-1);
-	ih.ih_sha256[SHA256_HEX_LEN] = '\0';
-	if (!imgmeta_hex_valid(ih.ih_sha256, SHA256_HEX_LEN))
+	if (proto_read_img_hold(imsg, &ih) == -1)
 		return (-1);
 	cache_hold(ih.ih_sha256, delta);
 	return (0);
@@ -810,11 +778,7 @@ imgd_remove(struct imsg *imsg)
 	struct img_remove	 im;
 	struct img_removed	 rd;
 
-	if (imsg_get_data(imsg, &im, sizeof(im)) == -1)
-		return (-1);
-	im.im_sha256[SHA256_HEX_LEN] = '\0';
-	if (im.im_sha256[0] != '\0' &&
-	    !imgmeta_hex_valid(im.im_sha256, SHA256_HEX_LEN))
+	if (proto_read_img_remove(imsg, &im) == -1)
 		return (-1);
 	memset(&rd, 0, sizeof(rd));
 	rd.id_id = im.im_id;

@@ -17,6 +17,7 @@
 
 #include "imgd.h"
 #include "log.h"
+#include "state.h"
 
 #define HASHJOB_SLICE	4	/* chunks between two turns of the loop */
 
@@ -129,23 +130,6 @@ verify_fd(int fd, struct verify *v)
 	return (0);
 }
 
-static int
-hashjob_write(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= n;
-	}
-	return (0);
-}
-
 /*
  * Read in from where it stands to its end, hashing every byte and, if
  * out is not -1, copying it there.  step(arg, verify), if not NULL,
@@ -219,7 +203,7 @@ hashjob_step(int fd, short event, void *arg)
 		}
 		verify_update(hj->hj_verify, hj->hj_buf, n);
 		if (hj->hj_out != -1 &&
-		    hashjob_write(hj->hj_out, hj->hj_buf, n) == -1) {
+		    state_write_all(hj->hj_out, hj->hj_buf, n) == -1) {
 			hashjob_finish(hj, errno);
 			return;
 		}

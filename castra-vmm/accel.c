@@ -223,8 +223,8 @@ accel_child(void)
 
 /*
  * Probe with the rights QEMU will have: as root, QEMU runs as the
- * unprivileged user with its own group only, so /dev/kvm must open
- * for that user.
+ * unprivileged user with the groups the group database gives it (see
+ * sandbox_drop), so /dev/kvm must open for that user and those groups.
  */
 static void
 accel_drop(void)
@@ -233,7 +233,7 @@ accel_drop(void)
 
 	if (geteuid() != 0 || (pw = getpwnam(SANDBOX_USER)) == NULL)
 		return;
-	if (setgroups(1, &pw->pw_gid) == -1 ||
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
 		_exit(7);

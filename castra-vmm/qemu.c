@@ -2,12 +2,20 @@
  * QEMU processes: the command line, the launch, and telling later that a
  * pid is still the QEMU that was launched.
  *
- * QEMU runs with the project's state root as its working directory, so
- * every path of the VM's own on its command line is relative and short
- * (a unix socket path must fit in 108 bytes).  It is started through a
- * double fork in a session of its own: it is nobody's child to reap,
- * it gets no parent-death signal, and it outlives castra-vmm and castrad,
- * which adopt it again when they come back.
+ * Every project's QEMU runs as the one _castra user, in a state root
+ * whose owner may put links in it at any time, so QEMU opens nothing
+ * there by name: castra-vmm makes the overlay, the logs, the QMP socket
+ * and the fw_cfg files itself, never through a link (lib/beneath.c), and
+ * QEMU gets them as descriptors: the disk and the serial console through
+ * -add-fd and /dev/fdset, the listening QMP socket by number, and the
+ * fw_cfg files, which QEMU reads by path only, through /proc/self/fd.
+ * The state root stays its working directory, as that is what tells a
+ * QEMU of this state root from any other (stray.c, vmm_in_root).
+ *
+ * It is started through a double fork in a session of its own: it is
+ * nobody's child to reap, it gets no parent-death signal, and it
+ * outlives castra-vmm and castrad, which adopt it again when they come
+ * back.
  */
 
 #include <sys/types.h>
@@ -28,11 +36,15 @@
 
 #include "log.h"
 #include "proc.h"
+#include "state.h"
 #include "vmm.h"
 
 #define QEMU_STAT_MAX		1024
 #define QEMU_CMDLINE_MAX	(VMM_ARGV_MAX * VMM_ARG_MAX)
 #define QEMU_TAIL_BYTES		4096
+#define QEMU_SET_DISK		1	/* -add-fd sets, as /dev/fdset/N */
+#define QEMU_SET_SERIAL		2
+#define QEMU_FD(i)		(QEMU_FD_BASE + (i))
 
 static int	qemu_add(struct vmm_guest *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
@@ -110,12 +122,12 @@ qemu_argv_fwcfg(struct vmm_guest *vm, const struct vmm_start *vs)
 		return (-1);
 	/* The token travels in a file: argv is public in /proc. */
 	if (vs->vs_token[0] != '\0' && (qemu_add(vm, "-fw_cfg") == -1 ||
-	    qemu_add(vm, "name=opt/castra/token,file=run/%s.token",
-	    vs->vs_name) == -1))
+	    qemu_add(vm, "name=opt/castra/token,file=/proc/self/fd/%d",
+	    QEMU_FD(QEMU_FD_TOKEN)) == -1))
 		return (-1);
 	if (vm->vm_bootstrap && (qemu_add(vm, "-fw_cfg") == -1 ||
-	    qemu_add(vm, "name=opt/castra/bootstrap,file=run/%s-bootstrap.tar",
-	    vs->vs_name) == -1))
+	    qemu_add(vm, "name=opt/castra/bootstrap,file=/proc/self/fd/%d",
+	    QEMU_FD(QEMU_FD_BOOTSTRAP)) == -1))
 		return (-1);
 	return (0);
 }
@@ -134,6 +146,37 @@ qemu_argv_boot(struct vmm_guest *vm, const struct vmm_start *vs,
 		return (-1);
 	if (vs->vs_cmdline[0] != '\0' && (qemu_add(vm, "-append") == -1 ||
 	    qemu_add(vm, "%s", vs->vs_cmdline) == -1))
+		return (-1);
+	return (0);
+}
+
+/*
+ * The disk, the serial console and QMP, on the descriptors qemu_exec
+ * puts in place.  The disk's set holds the overlay twice, since QEMU
+ * opens it read-only to probe it before it opens it for writing.
+ */
+static int
+qemu_argv_fds(struct vmm_guest *vm)
+{
+	if (qemu_add(vm, "-add-fd") == -1 ||
+	    qemu_add(vm, "fd=%d,set=%d", QEMU_FD(QEMU_FD_DISK),
+	    QEMU_SET_DISK) == -1 ||
+	    qemu_add(vm, "-add-fd") == -1 ||
+	    qemu_add(vm, "fd=%d,set=%d", QEMU_FD(QEMU_FD_DISK_RO),
+	    QEMU_SET_DISK) == -1 ||
+	    qemu_add(vm, "-add-fd") == -1 ||
+	    qemu_add(vm, "fd=%d,set=%d", QEMU_FD(QEMU_FD_SERIAL),
+	    QEMU_SET_SERIAL) == -1 ||
+	    qemu_add(vm, "-chardev") == -1 ||
+	    qemu_add(vm, "socket,id=qmp,fd=%d,server=on,wait=off",
+	    QEMU_FD(QEMU_FD_QMP)) == -1 ||
+	    qemu_add(vm, "-mon") == -1 ||
+	    qemu_add(vm, "chardev=qmp,mode=control") == -1 ||
+	    qemu_add(vm, "-serial") == -1 ||
+	    qemu_add(vm, "file:/dev/fdset/%d", QEMU_SET_SERIAL) == -1 ||
+	    qemu_add(vm, "-drive") == -1 ||
+	    qemu_add(vm, "file=/dev/fdset/%d,if=virtio,format=qcow2",
+	    QEMU_SET_DISK) == -1)
 		return (-1);
 	return (0);
 }
@@ -169,16 +212,10 @@ qemu_argv(struct vmm_guest *vm, const struct vmm_start *vs, const char *home)
 	    qemu_add(vm, "-no-reboot") == -1 ||
 	    qemu_add(vm, "-sandbox") == -1 ||
 	    qemu_add(vm, "on,obsolete=deny,elevateprivileges=deny,"
-	    "spawn=deny,resourcecontrol=deny") == -1 ||
-	    qemu_add(vm, "-qmp") == -1 ||
-	    qemu_add(vm, "unix:run/%s.qmp,server=on,wait=off", n) == -1 ||
-	    qemu_add(vm, "-serial") == -1 ||
-	    qemu_add(vm, "file:logs/%s-serial.log", n) == -1 ||
-	    qemu_add(vm, "-drive") == -1 ||
-	    qemu_add(vm, "file=overlays/%s.qcow2,if=virtio,format=qcow2", n) ==
-	    -1)
+	    "spawn=deny,resourcecontrol=deny") == -1)
 		goto fail;
-	if (qemu_argv_forwards(vm, vs) == -1 ||
+	if (qemu_argv_fds(vm) == -1 ||
+	    qemu_argv_forwards(vm, vs) == -1 ||
 	    qemu_argv_fwcfg(vm, vs) == -1 ||
 	    qemu_argv_boot(vm, vs, home) == -1)
 		goto fail;
@@ -189,11 +226,43 @@ qemu_argv(struct vmm_guest *vm, const struct vmm_start *vs, const char *home)
 	return (-1);
 }
 
+/*
+ * Put errfd on 3, each of the VM's descriptors on QEMU_FD(its index)
+ * and the log on standard output and error.  All are first lifted
+ * above that range, so that putting one in place never closes another.
+ */
+static int
+qemu_place_fds(struct vmm_guest *vm, int *errfd)
+{
+	int	*fds = vm->vm_qemufds, top = QEMU_FD(QEMU_NFDS), i;
+
+	if ((*errfd = fcntl(*errfd, F_DUPFD_CLOEXEC, top)) == -1)
+		return (-1);
+	for (i = 0; i < QEMU_NFDS; i++)
+		if (fds[i] != -1 && (fds[i] = fcntl(fds[i], F_DUPFD, top)) ==
+		    -1)
+			return (-1);
+	if (dup2(*errfd, 3) == -1 || fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+		return (-1);
+	*errfd = 3;
+	if (dup2(fds[QEMU_FD_LOG], STDOUT_FILENO) == -1 ||
+	    dup2(fds[QEMU_FD_LOG], STDERR_FILENO) == -1)
+		return (-1);
+	for (i = 0; i < QEMU_FD_LOG; i++) {
+		if (fds[i] == -1)
+			close(QEMU_FD(i));
+		else if (dup2(fds[i], QEMU_FD(i)) == -1)
+			return (-1);
+	}
+	/* Nothing else of castra-vmm's leaks into QEMU. */
+	closefrom(QEMU_FD(QEMU_FD_LOG));
+	return (0);
+}
+
 /* The grandchild: becomes QEMU, or says on errfd why it could not. */
 __attribute__((__noreturn__)) static void
 qemu_exec(struct vmm_guest *vm, int errfd)
 {
-	char		 log[VM_NAME_MAX + 16];
 	sigset_t	 set;
 	int		 fd, e;
 
@@ -205,28 +274,44 @@ qemu_exec(struct vmm_guest *vm, int errfd)
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 
-	snprintf(log, sizeof(log), "logs/%s.log", vm->vm_name);
 	if (setsid() == -1 || fchdir(vm->vm_dirfd) == -1)
 		goto fail;
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(fd, STDIN_FILENO) == -1)
 		goto fail;
-	if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-	    0640)) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
-	    dup2(fd, STDERR_FILENO) == -1)
+	if (qemu_place_fds(vm, &errfd) == -1)
 		goto fail;
-	/* Nothing of castra-vmm's leaks into QEMU; errfd lives to exec. */
-	if (errfd != 3 && dup2(errfd, 3) == -1)
-		goto fail;
-	errfd = 3;
-	if (fcntl(errfd, F_SETFD, FD_CLOEXEC) == -1)
-		goto fail;
-	closefrom(4);
 	execv(vm->vm_argv[0], vm->vm_argv);
  fail:
 	e = errno;
 	(void)write(errfd, &e, sizeof(e));
 	_exit(127);
+}
+
+/*
+ * A log QEMU writes, made anew at path in place of whatever had that
+ * name, and kept for the launch.
+ */
+int
+qemu_create(struct vmm_guest *vm, enum qemu_fd which, const char *path)
+{
+	if ((vm->vm_qemufds[which] = beneath_create(vm->vm_dirfd, path,
+	    O_WRONLY, 0640)) == -1)
+		return (-1);
+	return (0);
+}
+
+/* Once QEMU has them, or will not run: castra-vmm needs none of them. */
+void
+qemu_fds_close(struct vmm_guest *vm)
+{
+	int	 i;
+
+	for (i = 0; i < QEMU_NFDS; i++) {
+		if (vm->vm_qemufds[i] != -1)
+			close(vm->vm_qemufds[i]);
+		vm->vm_qemufds[i] = -1;
+	}
 }
 
 /*
@@ -412,8 +497,7 @@ qemu_tail(int dirfd, const char *path, char *buf, size_t len)
 	int	 fd, lines = 0;
 
 	buf[0] = '\0';
-	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1)
+	if ((fd = beneath_open(dirfd, path, O_RDONLY, 0)) == -1)
 		return (-1);
 	if ((size = lseek(fd, 0, SEEK_END)) == -1 ||
 	    lseek(fd, size > QEMU_TAIL_BYTES ? size - QEMU_TAIL_BYTES : 0,
@@ -439,7 +523,10 @@ qemu_tail(int dirfd, const char *path, char *buf, size_t len)
 	return (0);
 }
 
-/* run/<vm>.token, for QEMU to hand to the guest through fw_cfg. */
+/*
+ * run/<vm>.token, for QEMU to hand to the guest through fw_cfg, and for
+ * castrad to read again after a restart; returns its descriptor.
+ */
 int
 qemu_write_token(int dirfd, const char *vm, const char *token)
 {
@@ -448,24 +535,20 @@ qemu_write_token(int dirfd, const char *vm, const char *token)
 	int	 fd;
 
 	snprintf(path, sizeof(path), "run/%s.token", vm);
-	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
-		return (-1);
-	if ((fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+	if ((fd = beneath_create(dirfd, path, O_WRONLY, 0600)) == -1)
 		return (-1);
 	if (write(fd, token, len) != (ssize_t)len) {
 		close(fd);
-		unlinkat(dirfd, path, 0);
+		beneath_unlink(dirfd, path);
 		return (-1);
 	}
-	close(fd);
-	return (0);
+	return (fd);
 }
 
 /*
  * run/<vm>-bootstrap.tar, copied from the descriptor castra packed it
  * in (a sealed memory file), for QEMU to hand to the guest through
- * fw_cfg; with fd -1, remove an earlier boot's.
+ * fw_cfg; returns the copy's descriptor.
  */
 int
 qemu_write_bootstrap(int dirfd, const char *vm, int fd)
@@ -477,10 +560,6 @@ qemu_write_bootstrap(int dirfd, const char *vm, int fd)
 	int		 out;
 
 	snprintf(path, sizeof(path), "run/%s-bootstrap.tar", vm);
-	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
-		return (-1);
-	if (fd == -1)
-		return (0);
 	/* castrad checked it too: a pipe would stall the event loop. */
 	if (fstat(fd, &st) == -1)
 		return (-1);
@@ -488,8 +567,8 @@ qemu_write_bootstrap(int dirfd, const char *vm, int fd)
 		errno = EINVAL;
 		return (-1);
 	}
-	if (lseek(fd, 0, SEEK_SET) == -1 || (out = openat(dirfd, path,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    (out = beneath_create(dirfd, path, O_WRONLY, 0600)) == -1)
 		return (-1);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n == -1 && errno == EINTR)
@@ -501,15 +580,18 @@ qemu_write_bootstrap(int dirfd, const char *vm, int fd)
 		}
 		if (n == -1 || write(out, buf, n) != n) {
 			close(out);
-			unlinkat(dirfd, path, 0);
+			beneath_unlink(dirfd, path);
 			return (-1);
 		}
 	}
-	if (close(out) == -1) {
-		unlinkat(dirfd, path, 0);
-		return (-1);
-	}
-	return (0);
+	return (out);
+}
+
+static void
+qemu_remove(int dirfd, const char *vm, const char *path)
+{
+	if (beneath_unlink(dirfd, path) == -1)
+		log_warn("%s: remove %s", vm, path);
 }
 
 /* Remove run/<vm>.qmp, run/<vm>.token and run/<vm>-bootstrap.tar. */
@@ -519,12 +601,9 @@ qemu_remove_run(int dirfd, const char *vm)
 	char	 path[VM_NAME_MAX + 32];
 
 	snprintf(path, sizeof(path), "run/%s.qmp", vm);
-	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
-		log_warn("%s: remove %s", vm, path);
+	qemu_remove(dirfd, vm, path);
 	snprintf(path, sizeof(path), "run/%s.token", vm);
-	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
-		log_warn("%s: remove %s", vm, path);
+	qemu_remove(dirfd, vm, path);
 	snprintf(path, sizeof(path), "run/%s-bootstrap.tar", vm);
-	if (unlinkat(dirfd, path, 0) == -1 && errno != ENOENT)
-		log_warn("%s: remove %s", vm, path);
+	qemu_remove(dirfd, vm, path);
 }

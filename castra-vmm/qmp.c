@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state.h"
 #include "vmm.h"
 
 static void	qmp_io(int, short, void *);
@@ -34,40 +36,101 @@ qmp_init(struct qmp *q, void (*ready)(void *), void *arg)
 	q->q_arg = arg;
 }
 
+/* sun_path for what fd, opened by castra-vmm, names, and name in it. */
+static int
+qmp_sun(struct sockaddr_un *sun, int fd, const char *name)
+{
+	int	 n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = snprintf(sun->sun_path, sizeof(sun->sun_path),
+	    "/proc/self/fd/%d%s%s", fd, name != NULL ? "/" : "",
+	    name != NULL ? name : "");
+	if (n < 0 || (size_t)n >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
 /*
- * Connect to the relative socket path below dirfd.  Returns 0 once
- * connected, -1 with errno (ENOENT or ECONNREFUSED while QEMU is still
- * starting).  The working directory is the state root only for the
- * connect: relative paths are what keep sun_path short.
+ * The QMP socket of VM vm, run/<vm>.qmp, bound and listening before
+ * QEMU starts, for QEMU to take as a descriptor: QEMU itself would
+ * remove whatever had the name and bind through any link on the way.
+ * The run directory is opened without following a link, and bound in
+ * through /proc/self/fd, which also keeps sun_path short.
+ */
+int
+qmp_listen(int dirfd, const char *vm)
+{
+	struct sockaddr_un	 sun;
+	char			 name[VM_NAME_MAX + 8];
+	int			 rundir, fd = -1, saved;
+
+	snprintf(name, sizeof(name), "%s.qmp", vm);
+	if ((rundir = beneath_open(dirfd, STATE_RUN, O_RDONLY | O_DIRECTORY,
+	    0)) == -1)
+		return (-1);
+	if ((unlinkat(rundir, name, 0) == -1 && errno != ENOENT) ||
+	    qmp_sun(&sun, rundir, name) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 1) == -1) {
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+		close(rundir);
+		errno = saved;
+		return (-1);
+	}
+	close(rundir);
+	return (fd);
+}
+
+/*
+ * Connect to the socket at path below dirfd, one that castra-vmm bound:
+ * never through a link (ELOOP), nor to a socket with a second name or
+ * of another user's making (EPERM), which the owner of the state root
+ * could put there to point castra-vmm at another user's QEMU.  Returns
+ * 0 once connected, -1 with errno (ENOENT or ECONNREFUSED while QEMU
+ * is not there).
  */
 int
 qmp_connect(struct qmp *q, int dirfd, const char *path)
 {
 	struct sockaddr_un	 sun;
-	int			 fd, e;
+	struct stat		 st;
+	int			 fd = -1, sock, e;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if ((sock = beneath_open(dirfd, path, O_PATH, 0)) == -1)
 		return (-1);
+	if (fstat(sock, &st) == -1)
+		goto fail;
+	if (!S_ISSOCK(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		errno = EPERM;
+		goto fail;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return (-1);
-	if (fchdir(dirfd) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return (-1);
-	}
+	if (qmp_sun(&sun, sock, NULL) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		goto fail;
+	close(sock);
 	q->q_fd = fd;
 	q->q_inlen = q->q_outlen = 0;
 	q->q_state = QMP_GREETING;
 	qmp_arm(q);
 	return (0);
+
+ fail:
+	e = errno;
+	if (fd != -1)
+		close(fd);
+	close(sock);
+	errno = e;
+	return (-1);
 }
 
 void

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state.h"
 #include "vmm.h"
 
 #define RECORD_MAX	(256 * 1024)
@@ -95,7 +96,11 @@ record_json(const struct vmm_guest *vm)
 	return (o);
 }
 
-/* Write vms/<vm>.json atomically through the state root descriptor. */
+/*
+ * Write vms/<vm>.json atomically through the state root descriptor: the
+ * temporary file is made anew, so that no link put in its place is
+ * written through, and the rename replaces a name, not what it names.
+ */
 int
 record_write(struct vmm_guest *vm)
 {
@@ -114,14 +119,13 @@ record_write(struct vmm_guest *vm)
 	}
 	len = strlen(s);
 	s[len++] = '\n';	/* json_dumps left room for the NUL */
-	if ((fd = openat(vm->vm_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0644)) == -1)
+	if ((fd = beneath_create(vm->vm_dirfd, tmp, O_WRONLY, 0644)) == -1)
 		goto fail;
 	if (write(fd, s, len) != (ssize_t)len || fsync(fd) == -1)
 		goto fail;
 	close(fd);
 	fd = -1;
-	if (renameat(vm->vm_dirfd, tmp, vm->vm_dirfd, path) == -1)
+	if (beneath_rename(vm->vm_dirfd, tmp, path) == -1)
 		goto fail;
 	free(s);
 	json_decref(o);
@@ -131,7 +135,7 @@ record_write(struct vmm_guest *vm)
 	log_warn("%s: cannot write %s", vm->vm_name, path);
 	if (fd != -1) {
 		close(fd);
-		unlinkat(vm->vm_dirfd, tmp, 0);
+		beneath_unlink(vm->vm_dirfd, tmp);
 	}
 	free(s);
 	json_decref(o);
@@ -246,8 +250,7 @@ record_read(int dirfd, const char *name, struct vmm_guest *vm)
 	int		 fd, rc = -1;
 
 	snprintf(path, sizeof(path), "vms/%s.json", name);
-	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1)
+	if ((fd = beneath_open(dirfd, path, O_RDONLY, 0)) == -1)
 		return (-1);
 	if (fstat(fd, &st) == -1)
 		goto done;

@@ -129,6 +129,7 @@ static struct vmm_guest *
 vmm_new(const char *project, const char *name, int dirfd)
 {
 	struct vmm_guest	*vm;
+	int			 i;
 
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		return (NULL);
@@ -136,6 +137,8 @@ vmm_new(const char *project, const char *name, int dirfd)
 	strlcpy(vm->vm_name, name, sizeof(vm->vm_name));
 	vm->vm_dirfd = dirfd;
 	vm->vm_pidfd = -1;
+	for (i = 0; i < QEMU_NFDS; i++)
+		vm->vm_qemufds[i] = -1;
 	strlcpy(vm->vm_accel, vmm_accel, sizeof(vm->vm_accel));
 	qmp_init(&vm->vm_qmp, vmm_qmp_ready, vm);
 	evtimer_set(&vm->vm_timer, vmm_launch_poll, vm);
@@ -154,6 +157,7 @@ vmm_free(struct vmm_guest *vm)
 	}
 	qmp_close(&vm->vm_qmp);
 	qemu_argv_free(vm);
+	qemu_fds_close(vm);
 	if (vm->vm_dirfd != -1)
 		close(vm->vm_dirfd);
 	free(vm);
@@ -260,12 +264,19 @@ vmm_died_at_once(struct vmm_guest *vm)
 	vmm_free(vm);
 }
 
+/*
+ * Everything QEMU will be given, made anew: the overlay, the logs, the
+ * QMP socket, the token and the bootstrap tar.  What an earlier boot
+ * left goes first, and with it any link put in place of one of them.
+ */
 static int
 vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs,
     int bootfd)
 {
-	char	 base[1024], err[CTL_TEXT_MAX - 64], qmp[VM_NAME_MAX + 16];
+	char	 base[1024], err[CTL_TEXT_MAX - 64];
+	char	 log[VM_NAME_MAX + 16], serial[VM_NAME_MAX + 24];
 	const char *const files[] = { vs->vs_kernel, vs->vs_initrd };
+	int	*fds = vm->vm_qemufds;
 	size_t	 i;
 
 	for (i = 0; i < 2; i++) {
@@ -278,34 +289,46 @@ vmm_start_prepare(struct vmm_guest *vm, const struct vmm_start *vs,
 			return (-1);
 		}
 	}
+	qemu_remove_run(vm->vm_dirfd, vm->vm_name);
 	snprintf(base, sizeof(base), "%s/images/sha256/%s",
 	    proc_env.pe_home, vs->vs_disk);
-	if (overlay_create(vm->vm_dirfd, vm->vm_name, base, err,
-	    sizeof(err)) == -1) {
+	if ((fds[QEMU_FD_DISK] = overlay_create(vm->vm_dirfd, vm->vm_name,
+	    base, &fds[QEMU_FD_DISK_RO], err, sizeof(err))) == -1) {
 		vmm_send_fail(vm->vm_project, vm->vm_name,
 		    "cannot create its overlay: %s", err);
 		return (-1);
 	}
-	if (vs->vs_token[0] != '\0' &&
-	    qemu_write_token(vm->vm_dirfd, vm->vm_name, vs->vs_token) == -1) {
+	snprintf(log, sizeof(log), "logs/%s.log", vm->vm_name);
+	snprintf(serial, sizeof(serial), "logs/%s-serial.log", vm->vm_name);
+	if (qemu_create(vm, QEMU_FD_LOG, log) == -1 ||
+	    qemu_create(vm, QEMU_FD_SERIAL, serial) == -1) {
+		vmm_send_fail(vm->vm_project, vm->vm_name,
+		    "cannot create %s: %s; check the state root",
+		    fds[QEMU_FD_LOG] == -1 ? log : serial, strerror(errno));
+		return (-1);
+	}
+	if ((fds[QEMU_FD_QMP] = qmp_listen(vm->vm_dirfd, vm->vm_name)) ==
+	    -1) {
+		vmm_send_fail(vm->vm_project, vm->vm_name,
+		    "cannot listen on run/%s.qmp: %s; check the state root",
+		    vm->vm_name, strerror(errno));
+		return (-1);
+	}
+	if (vs->vs_token[0] != '\0' && (fds[QEMU_FD_TOKEN] =
+	    qemu_write_token(vm->vm_dirfd, vm->vm_name, vs->vs_token)) == -1) {
 		vmm_send_fail(vm->vm_project, vm->vm_name,
 		    "cannot write run/%s.token: %s; check the state root",
 		    vm->vm_name, strerror(errno));
 		return (-1);
 	}
-	if (qemu_write_bootstrap(vm->vm_dirfd, vm->vm_name, bootfd) == -1) {
+	if (bootfd != -1 && (fds[QEMU_FD_BOOTSTRAP] =
+	    qemu_write_bootstrap(vm->vm_dirfd, vm->vm_name, bootfd)) == -1) {
 		vmm_send_fail(vm->vm_project, vm->vm_name,
 		    "cannot write run/%s-bootstrap.tar: %s; check the state "
 		    "root", vm->vm_name, strerror(errno));
 		return (-1);
 	}
 	vm->vm_bootstrap = bootfd != -1;
-	snprintf(qmp, sizeof(qmp), "run/%s.qmp", vm->vm_name);
-	if (unlinkat(vm->vm_dirfd, qmp, 0) == -1 && errno != ENOENT) {
-		vmm_send_fail(vm->vm_project, vm->vm_name,
-		    "cannot remove a stale %s: %s", qmp, strerror(errno));
-		return (-1);
-	}
 	if (qemu_argv(vm, vs, proc_env.pe_home) == -1) {
 		vmm_send_fail(vm->vm_project, vm->vm_name,
 		    "its QEMU command line is too long");
@@ -393,7 +416,9 @@ vmm_start(struct vmm_start *vs, int dirfd)
 	if (rv == -1)
 		goto fail;
 
-	if ((vm->vm_pid = qemu_launch(vm, err, sizeof(err))) == -1) {
+	vm->vm_pid = qemu_launch(vm, err, sizeof(err));
+	qemu_fds_close(vm);
+	if (vm->vm_pid == -1) {
 		vmm_send_fail(vm->vm_project, vm->vm_name, "%s", err);
 		goto fail;
 	}
@@ -728,7 +753,13 @@ vmm_adopt(struct vmm_vm *vv, int dirfd)
 	struct vmm_guest	*vm;
 
 	if ((vm = vmm_find(vv->vv_project, vv->vv_name)) != NULL) {
-		close(dirfd);
+		/*
+		 * castrad's newest descriptor of the state root: one that
+		 * an owner's castra sent stays writable where a restarted
+		 * castrad's own, opened by path, may be read-only.
+		 */
+		close(vm->vm_dirfd);
+		vm->vm_dirfd = dirfd;
 		if (vm->vm_answered)
 			vmm_send_vm(vm, IMSG_VMM_START_RESPONSE, 0);
 		return;
@@ -889,7 +920,9 @@ static const int vmm_syscalls[] = {
 	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
 	SCMP_SYS(flock), SCMP_SYS(fchmod), SCMP_SYS(umask),
 	SCMP_SYS(getcwd),
-	/* the working directory is the state root for QMP and for QEMU */
+	/* below a state root, never through a link (lib/beneath.c) */
+	SCMP_SYS(openat2),
+	/* the working directory of QEMU is the state root */
 	SCMP_SYS(fchdir), SCMP_SYS(chdir),
 	/* starting qemu-img and QEMU: double fork, session, exec */
 	SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3),

@@ -20,6 +20,24 @@
 #define VMM_QMP_BUF		8192
 #define VMM_TAIL_LINES		8
 
+/*
+ * What castra-vmm opens below the state root for QEMU, which gets them
+ * as descriptors and opens nothing there by name (see qemu.c).  QEMU
+ * finds each on QEMU_FD_BASE plus its index; the log is its standard
+ * output and error instead.
+ */
+enum qemu_fd {
+	QEMU_FD_DISK,		/* overlays/<vm>.qcow2, read-write */
+	QEMU_FD_DISK_RO,	/* the same file read-only, for QEMU's probe */
+	QEMU_FD_SERIAL,		/* logs/<vm>-serial.log */
+	QEMU_FD_QMP,		/* run/<vm>.qmp, listening */
+	QEMU_FD_TOKEN,		/* run/<vm>.token */
+	QEMU_FD_BOOTSTRAP,	/* run/<vm>-bootstrap.tar */
+	QEMU_FD_LOG,		/* logs/<vm>.log */
+	QEMU_NFDS
+};
+#define QEMU_FD_BASE		4	/* 3 carries an exec failure */
+
 enum vm_state {
 	VM_ST_STARTING,
 	VM_ST_RUNNING,
@@ -94,6 +112,7 @@ struct vmm_guest {
 	int64_t		 vm_step_at_ms;
 	uint32_t	 vm_wait[3];		/* graceful, sigterm, sigkill */
 	int		 vm_bootstrap;		/* run/<vm>-bootstrap.tar */
+	int		 vm_qemufds[QEMU_NFDS];	/* until QEMU runs, else -1 */
 };
 TAILQ_HEAD(guestlist, vmm_guest);
 
@@ -112,8 +131,8 @@ const char	*accel_probe(char *, size_t);
 int		 accel_write(const char *, const char *, const char *);
 
 /* overlay.c */
-int		 overlay_create(int, const char *, const char *, char *,
-		    size_t);
+int		 overlay_create(int, const char *, const char *, int *,
+		    char *, size_t);
 int		 overlay_remove(int, const char *, uint64_t *);
 int		 overlay_path(char *, size_t, const char *);
 
@@ -122,6 +141,8 @@ int		 qemu_argv(struct vmm_guest *, const struct vmm_start *,
 		    const char *);
 void		 qemu_argv_free(struct vmm_guest *);
 pid_t		 qemu_launch(struct vmm_guest *, char *, size_t);
+int		 qemu_create(struct vmm_guest *, enum qemu_fd, const char *);
+void		 qemu_fds_close(struct vmm_guest *);
 int		 qemu_identity(pid_t, uint64_t, char *const *, int);
 int		 qemu_starttime(pid_t, uint64_t *);
 int		 qemu_parse_stat(const char *, size_t, uint64_t *);
@@ -143,6 +164,7 @@ const char	*record_state_name(enum vm_state);
 
 /* qmp.c */
 void		 qmp_init(struct qmp *, void (*)(void *), void *);
+int		 qmp_listen(int, const char *);
 int		 qmp_connect(struct qmp *, int, const char *);
 int		 qmp_send(struct qmp *, const char *);
 void		 qmp_close(struct qmp *);

@@ -52,6 +52,7 @@ static struct proc procs[] = {
 
 static char	 pidfile[PATH_MAX];
 static char	 sockpath[PATH_MAX];
+static int	 sockbound;	/* castrad made sockpath, not systemd */
 
 __attribute__((__noreturn__)) static void
 usage(void)
@@ -161,7 +162,8 @@ castrad_mkdir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 
 /*
  * The directories under CASTRA_HOME: the home itself, the empty root
- * the broker is locked in, and the image cache imgd writes.
+ * the broker is locked in, the image cache imgd writes, and castrad's
+ * own records of the projects to adopt after a restart.
  */
 static void
 castrad_dirs(const char *home)
@@ -175,6 +177,8 @@ castrad_dirs(const char *home)
 	castrad_mkdir(path, 0755, castra_uid, castra_gid);
 	snprintf(path, sizeof(path), "%s/projects", home);
 	castrad_mkdir(path, 0755, 0, 0);
+	snprintf(path, sizeof(path), "%s/adopt", home);
+	castrad_mkdir(path, 0700, 0, 0);
 }
 
 /* One castrad per CASTRA_HOME: the pid file is locked while it runs. */
@@ -205,8 +209,10 @@ castrad_sighdlr(int sig, short event, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("exiting on signal %d", sig);
+		sd_stopping();
 		proc_shutdown();
-		unlink(sockpath);
+		if (sockbound)
+			unlink(sockpath);
 		unlink(pidfile);
 		exit(0);
 	case SIGCHLD:
@@ -240,7 +246,7 @@ main(int argc, char *argv[])
 	struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 	const char	*home = NULL;
 	size_t		 i;
-	int		 ch, check = 0;
+	int		 ch, check = 0, ctlfd;
 
 	while ((ch = getopt(argc, argv, "dH:nSv")) != -1) {
 		switch (ch) {
@@ -280,6 +286,7 @@ main(int argc, char *argv[])
 	log_init(proc_env.pe_debug, LOG_DAEMON);
 	log_setverbose(proc_env.pe_verbose);
 	log_procinit("castrad");
+	sd_init();
 	if (!proc_env.pe_debug && daemon(1, 0) == -1)
 		fatal("daemon");
 
@@ -306,11 +313,16 @@ main(int argc, char *argv[])
 
 	snprintf(sockpath, sizeof(sockpath), "%s/%s", proc_env.pe_home,
 	    CASTRAD_SOCKET);
-	if (control_init(sockpath) == -1)
+	ctlfd = sd_take(SD_CONTROL_NAME);
+	sockbound = ctlfd == -1;
+	if (control_init(sockpath, ctlfd) == -1)
 		fatalx("cannot listen on %s", sockpath);
 	project_adopt_all(proc_env.pe_home);
+	sd_drop_rest();
 
-	log_info("startup, home %s", proc_env.pe_home);
+	log_info("startup, home %s%s", proc_env.pe_home, sockbound ? "" :
+	    ", control socket from systemd");
+	sd_ready();
 	event_dispatch();
 	fatalx("event loop ended");
 }

@@ -57,7 +57,8 @@ TAILQ_HEAD(artifactrefs, artifactref);
 struct project {
 	TAILQ_ENTRY(project)	 pr_entry;
 	struct ctl_project	 pr_conf;
-	uid_t			 pr_owner;
+	uid_t			 pr_owner;	/* the state root's owner */
+	char			 pr_key[PROJECT_KEY_MAX]; /* to the children */
 	int			 pr_rootfd;	/* the state root */
 	int			 pr_listenfd;	/* kept for broker restarts */
 	int			 pr_broker_only;
@@ -96,7 +97,7 @@ uint32_t	 env_seconds(const char *);
 void		 hex_encode(const void *, size_t, char *, size_t);
 
 /* control.c */
-int		 control_init(const char *);
+int		 control_init(const char *, int);
 void		 control_event(struct ctlconn *, uint32_t, const char *,
 		    uint64_t, uint64_t, uint64_t, const char *, ...)
 		    __attribute__((__format__ (printf, 7, 8)));
@@ -121,6 +122,19 @@ void		 project_vmm_started(struct proc *);
 /* record.c */
 int		 record_alive(int, const char *);
 int		 record_tail(int, const char *, int, char *, size_t);
+int		 record_same_dir(int, int);
+void		 record_keep(struct project *);
+void		 record_forget(struct project *);
 void		 project_adopt_all(const char *);
+
+/* systemd.c */
+#define SD_CONTROL_NAME		"control"	/* castrad.socket's */
+void		 sd_init(void);
+void		 sd_ready(void);
+void		 sd_stopping(void);
+int		 sd_take(const char *);
+void		 sd_store(const char *, int);
+void		 sd_unstore(const char *);
+void		 sd_drop_rest(void);
 
 #endif /* CASTRAD_H */

@@ -53,14 +53,26 @@ static void	control_dispatch(int, short, void *);
 static void	control_close(struct ctlconn *);
 static int	control_evict(void);
 
+/*
+ * Listen on path, or on fd when systemd listens there for castrad
+ * (castrad.socket), which keeps connections waiting while castrad
+ * restarts.
+ */
 int
-control_init(const char *path)
+control_init(const char *path, int fd)
 {
 	struct sockaddr_un	 sun;
 	struct group		*gr;
 	mode_t			 mode = 0600;
-	int			 fd;
 
+	if (fd != -1) {
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+			log_warn("the control socket from systemd");
+			close(fd);
+			return (-1);
+		}
+		goto listening;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
@@ -91,6 +103,8 @@ control_init(const char *path)
 		log_warn("%s", path);
 		goto fail;
 	}
+
+ listening:
 	control_fd = fd;
 	event_set(&control_ev, fd, EV_READ | EV_PERSIST, control_accept,
 	    NULL);

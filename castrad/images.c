@@ -20,6 +20,7 @@
 #include "castra.h"
 #include "castrad.h"
 #include "images.h"
+#include "imgmeta.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
@@ -57,18 +58,6 @@ images_init(void)
 {
 	TAILQ_INIT(&imgreqs);
 	TAILQ_INIT(&imgholds);
-}
-
-static int
-images_hex(const char *s, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return (0);
-	return (s[len] == '\0');
 }
 
 static void
@@ -178,7 +167,7 @@ images_hold(const char *sha256, void *arg)
 {
 	struct imghold	*ih;
 
-	if (!images_hex(sha256, SHA256_HEX_LEN) ||
+	if (!imgmeta_hex_valid(sha256, SHA256_HEX_LEN) ||
 	    (ih = calloc(1, sizeof(*ih))) == NULL)
 		return;
 	strlcpy(ih->ih_sha256, sha256, sizeof(ih->ih_sha256));
@@ -211,7 +200,7 @@ images_path(const char *sha256, char *buf, size_t len)
 {
 	int	 n;
 
-	if (!images_hex(sha256, SHA256_HEX_LEN)) {
+	if (!imgmeta_hex_valid(sha256, SHA256_HEX_LEN)) {
 		errno = EINVAL;
 		return (-1);
 	}
@@ -244,10 +233,12 @@ images_started(struct proc *p)
 
 	memset(&ic, 0, sizeof(ic));
 	ic.ic_connect_timeout = images_env("CASTRA_IMGD_CONNECT_TIMEOUT",
-	    3600);
-	ic.ic_stall_timeout = images_env("CASTRA_IMGD_STALL_TIMEOUT", 3600);
-	ic.ic_retries = images_env("CASTRA_IMGD_RETRIES", 10);
-	ic.ic_backoff_ms = images_env("CASTRA_IMGD_BACKOFF_MS", 60000);
+	    IMG_TIMEOUT_MAX);
+	ic.ic_stall_timeout = images_env("CASTRA_IMGD_STALL_TIMEOUT",
+	    IMG_TIMEOUT_MAX);
+	ic.ic_retries = images_env("CASTRA_IMGD_RETRIES", IMG_RETRIES_MAX);
+	ic.ic_backoff_ms = images_env("CASTRA_IMGD_BACKOFF_MS",
+	    IMG_BACKOFF_MAX_MS);
 	proc_compose(PROC_IMGD, IMSG_IMG_CONFIG, 0, -1, &ic, sizeof(ic));
 	TAILQ_FOREACH(ih, &imgholds, ih_entry)
 		images_hold_send(IMSG_IMG_HOLD, ih->ih_sha256);
@@ -272,9 +263,8 @@ images_progress(struct imsg *imsg)
 	struct img_progress	 ip;
 	struct imgreq		*iq;
 
-	if (imsg_get_data(imsg, &ip, sizeof(ip)) == -1)
+	if (proto_read_img_progress(imsg, &ip) == -1)
 		return (-1);
-	ip.ip_url[sizeof(ip.ip_url) - 1] = '\0';
 	if ((iq = images_find(ip.ip_id)) != NULL && iq->iq_progress != NULL)
 		iq->iq_progress(iq->iq_arg, &ip);
 	return (0);
@@ -288,10 +278,7 @@ images_ready(struct imsg *imsg)
 	void			(*done)(void *, const char *, const char *);
 	void			*arg;
 
-	if (imsg_get_data(imsg, &ir, sizeof(ir)) == -1)
-		return (-1);
-	ir.ir_sha256[SHA256_HEX_LEN] = '\0';
-	if (!images_hex(ir.ir_sha256, SHA256_HEX_LEN))
+	if (proto_read_img_ready(imsg, &ir) == -1)
 		return (-1);
 	/* Already cancelled: nobody waits. */
 	if ((iq = images_find(ir.ir_id)) == NULL ||
@@ -314,9 +301,8 @@ images_failed(struct imsg *imsg)
 	void			(*done)(void *, const char *, const char *);
 	void			*arg;
 
-	if (imsg_get_data(imsg, &fl, sizeof(fl)) == -1)
+	if (proto_read_img_fail(imsg, &fl) == -1)
 		return (-1);
-	fl.if_message[sizeof(fl.if_message) - 1] = '\0';
 	if ((iq = images_find(fl.if_id)) == NULL ||
 	    iq->iq_type != IMSG_IMG_FETCH_REQUEST)
 		return (0);
@@ -335,9 +321,8 @@ images_removed(struct imsg *imsg)
 	void			(*removed)(void *, const struct img_removed *);
 	void			*arg;
 
-	if (imsg_get_data(imsg, &rd, sizeof(rd)) == -1)
+	if (proto_read_img_removed(imsg, &rd) == -1)
 		return (-1);
-	rd.id_message[sizeof(rd.id_message) - 1] = '\0';
 	if ((iq = images_find(rd.id_id)) == NULL ||
 	    iq->iq_type != IMSG_IMG_REMOVE_REQUEST)
 		return (0);
@@ -413,11 +398,7 @@ images_ctl_remove(struct ctlconn *cc, struct imsg *imsg)
 	struct imgreq		*iq;
 	uid_t			 uid = control_uid(cc);
 
-	if (imsg_get_data(imsg, &cx, sizeof(cx)) == -1)
-		return (-1);
-	cx.cx_sha256[SHA256_HEX_LEN] = '\0';
-	if (cx.cx_sha256[0] != '\0' &&
-	    !images_hex(cx.cx_sha256, SHA256_HEX_LEN))
+	if (proto_read_image_remove(imsg, &cx) == -1)
 		return (-1);
 	/* The cache is shared: only its owner empties it. */
 	if (uid != 0 && uid != getuid()) {

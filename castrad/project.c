@@ -54,13 +54,27 @@ static void	project_check_stopped(struct project *);
 static void	project_closed(struct project *);
 static void	project_free(struct project *);
 
+/* Two owners' projects of one id are two projects. */
 static struct project *
-project_find(const char *id)
+project_find(uid_t owner, const char *id)
 {
 	struct project	*pr;
 
 	TAILQ_FOREACH(pr, &projects, pr_entry)
-		if (strcmp(pr->pr_conf.cp_id, id) == 0)
+		if (pr->pr_owner == owner &&
+		    strcmp(pr->pr_conf.cp_id, id) == 0)
+			return (pr);
+	return (NULL);
+}
+
+/* The project a child's message names by its key. */
+static struct project *
+project_bykey(const char *key)
+{
+	struct project	*pr;
+
+	TAILQ_FOREACH(pr, &projects, pr_entry)
+		if (strcmp(pr->pr_key, key) == 0)
 			return (pr);
 	return (NULL);
 }
@@ -74,12 +88,6 @@ project_vm(struct project *pr, const char *name)
 		if (strcmp(vs->vs_conf.cv_name, name) == 0)
 			return (vs);
 	return (NULL);
-}
-
-static int
-project_permitted(struct project *pr, uid_t uid)
-{
-	return (uid == 0 || uid == pr->pr_owner);
 }
 
 /*
@@ -253,7 +261,7 @@ project_write_json(struct project *pr)
 	    "owner_uid", (int)pr->pr_owner);
 	if (o == NULL || state_write_json(pr->pr_rootfd, "project.json", o,
 	    0644) == -1)
-		log_warn("%s: project.json", pr->pr_conf.cp_id);
+		log_warn("%s: project.json", pr->pr_key);
 	json_decref(o);
 }
 
@@ -276,7 +284,7 @@ project_write_broker(struct project *pr)
 		    "state", "stopped");
 	if (o == NULL || state_write_json(pr->pr_rootfd, "broker.json", o,
 	    0644) == -1)
-		log_warn("%s: broker.json", pr->pr_conf.cp_id);
+		log_warn("%s: broker.json", pr->pr_key);
 	json_decref(o);
 }
 
@@ -284,7 +292,7 @@ static void
 broker_project_msg(struct project *pr, struct broker_project *bp)
 {
 	memset(bp, 0, sizeof(*bp));
-	strlcpy(bp->bp_id, pr->pr_conf.cp_id, sizeof(bp->bp_id));
+	strlcpy(bp->bp_id, pr->pr_key, sizeof(bp->bp_id));
 	strlcpy(bp->bp_token, pr->pr_conf.cp_token, sizeof(bp->bp_token));
 	bp->bp_port = pr->pr_conf.cp_broker_port;
 	bp->bp_hello_timeout = env_seconds("CASTRA_BROKER_HELLO_TIMEOUT");
@@ -298,7 +306,7 @@ broker_vm_send(struct project *pr, struct vmstate *vs, int forget)
 	struct broker_vm	 bv;
 
 	memset(&bv, 0, sizeof(bv));
-	strlcpy(bv.bv_project, pr->pr_conf.cp_id, sizeof(bv.bv_project));
+	strlcpy(bv.bv_project, pr->pr_key, sizeof(bv.bv_project));
 	strlcpy(bv.bv_name, vs->vs_conf.cv_name, sizeof(bv.bv_name));
 	if (!forget)
 		strlcpy(bv.bv_token, vs->vs_token, sizeof(bv.bv_token));
@@ -310,6 +318,24 @@ vm_active(struct vmstate *vs)
 {
 	return (vs->vs_state == VM_STARTING || vs->vs_state == VM_RUNNING ||
 	    vs->vs_state == VM_REACHABLE || vs->vs_state == VM_STOPPING);
+}
+
+/*
+ * Have vmm take a VM back from its record, or, if it watches the VM
+ * already, the state root's newest descriptor.
+ */
+static void
+vm_adopt(struct project *pr, struct vmstate *vs)
+{
+	struct vmm_vm	 vv;
+	int		 fd;
+
+	memset(&vv, 0, sizeof(vv));
+	strlcpy(vv.vv_project, pr->pr_key, sizeof(vv.vv_project));
+	strlcpy(vv.vv_name, vs->vs_conf.cv_name, sizeof(vv.vv_name));
+	if ((fd = dup(pr->pr_rootfd)) != -1)
+		proc_compose(PROC_VMM, IMSG_VMM_ADOPT_REQUEST, 0, fd, &vv,
+		    sizeof(vv));
 }
 
 /* Hand the broker what it needs for pr: the state root and listener. */
@@ -324,49 +350,53 @@ project_to_broker(struct project *pr)
 	if ((fd = dup(pr->pr_rootfd)) == -1 ||
 	    proc_compose(PROC_BROKER, IMSG_BROKER_PROJECT, 0, fd, &bp,
 	    sizeof(bp)) == -1)
-		log_warn("%s: broker", pr->pr_conf.cp_id);
+		log_warn("%s: broker", pr->pr_key);
 	if ((fd = dup(pr->pr_listenfd)) == -1 ||
 	    proc_compose(PROC_BROKER, IMSG_BROKER_LISTEN, 0, fd, &bp,
 	    sizeof(bp)) == -1)
-		log_warn("%s: broker", pr->pr_conf.cp_id);
+		log_warn("%s: broker", pr->pr_key);
 	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
 		if (vm_active(vs))
 			broker_vm_send(pr, vs, 0);
 	project_write_broker(pr);
 }
 
+/* A project castrad keeps from now on, with its state root. */
 static struct project *
-project_new(struct ctlconn *cc, struct ctlupload *cu, char *err,
-    size_t errlen)
+project_alloc(const struct ctl_project *cp, uid_t owner, int rootfd)
 {
 	struct project	*pr;
-	struct stat	 st;
-	uid_t		 uid = control_uid(cc);
+	int		 n;
 
-	if (fstat(cu->cu_rootfd, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "the state root is not a directory");
-		return (NULL);
-	}
-	/* Nobody works in a state root they do not own. */
-	if (uid != 0 && st.st_uid != uid) {
-		snprintf(err, errlen, "the state root belongs to uid %u, "
-		    "not to you", st.st_uid);
-		return (NULL);
-	}
-	if (project_dirs(cu->cu_rootfd, err, errlen) == -1)
-		return (NULL);
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		fatal("%s", __func__);
-	pr->pr_conf = cu->cu_project;
-	pr->pr_owner = uid;
-	pr->pr_rootfd = cu->cu_rootfd;
-	cu->cu_rootfd = -1;
+	pr->pr_conf = *cp;
+	pr->pr_owner = owner;
+	/* proto_id_valid left room for the uid. */
+	n = snprintf(pr->pr_key, sizeof(pr->pr_key), "%u.%s",
+	    (unsigned int)owner, cp->cp_id);
+	if (n < 0 || (size_t)n >= sizeof(pr->pr_key))
+		fatalx("%s: the key of %s is too long", __func__, cp->cp_id);
+	pr->pr_rootfd = rootfd;
 	pr->pr_listenfd = -1;
 	TAILQ_INIT(&pr->pr_vms);
 	TAILQ_INIT(&pr->pr_artifacts);
 	evtimer_set(&pr->pr_wait_ev, project_wait_expired, pr);
 	TAILQ_INSERT_TAIL(&projects, pr, pr_entry);
+	return (pr);
+}
+
+static struct project *
+project_new(struct ctlupload *cu, uid_t owner, char *err, size_t errlen)
+{
+	struct project	*pr;
+
+	if (project_dirs(cu->cu_rootfd, err, errlen) == -1)
+		return (NULL);
+	pr = project_alloc(&cu->cu_project, owner, cu->cu_rootfd);
+	cu->cu_rootfd = -1;
 	project_write_json(pr);
+	record_keep(pr);
 	return (pr);
 }
 
@@ -527,7 +557,7 @@ vm_start(struct project *pr, struct vmstate *vs)
 	broker_vm_send(pr, vs, 0);
 
 	memset(&vms, 0, sizeof(vms));
-	strlcpy(vms.vs_project, pr->pr_conf.cp_id, sizeof(vms.vs_project));
+	strlcpy(vms.vs_project, pr->pr_key, sizeof(vms.vs_project));
 	strlcpy(vms.vs_name, vs->vs_conf.cv_name, sizeof(vms.vs_name));
 	strlcpy(vms.vs_token, vs->vs_token, sizeof(vms.vs_token));
 	strlcpy(vms.vs_disk, artifact_sha(pr, vs->vs_conf.cv_image,
@@ -640,34 +670,70 @@ project_wait_expired(int fd, short event, void *arg)
 }
 
 /*
- * The project a request is about: the one castrad keeps, when the
- * client may act on it and no other client is, or else a new one.
+ * A project castrad adopted when it started opened its state root by
+ * path, and under a hardened unit (ProtectHome=read-only) a home
+ * directory is read-only by path.  The descriptor of the owner's castra
+ * is the owner's own view of the same directory: castrad keeps that one
+ * (with systemd too, for the next castrad) and hands it to the
+ * children, which then write there again.
+ */
+static void
+project_reroot(struct project *pr, struct ctlupload *cu)
+{
+	struct vmstate	*vs;
+
+	if (!record_same_dir(pr->pr_rootfd, cu->cu_rootfd))
+		return;
+	close(pr->pr_rootfd);
+	pr->pr_rootfd = cu->cu_rootfd;
+	cu->cu_rootfd = -1;
+	record_keep(pr);
+	if (pr->pr_listenfd != -1)
+		project_to_broker(pr);
+	TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry)
+		if (vm_active(vs))
+			vm_adopt(pr, vs);
+}
+
+/*
+ * The project a request is about: its owner is the owner of the state
+ * root the request names, which must be the client's own unless the
+ * client is root, who so names any user's project.  The one castrad
+ * keeps, when no other client is acting on it, or else a new one.
  * NULL when the client has had its answer already.
  */
 static struct project *
 project_claim(struct ctlconn *cc, struct ctlupload *cu, int *known)
 {
 	struct project	*pr;
+	struct stat	 st;
 	char		 err[CTL_TEXT_MAX];
+	uid_t		 uid = control_uid(cc);
 
-	if ((pr = project_find(cu->cu_project.cp_id)) == NULL) {
+	if (fstat(cu->cu_rootfd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		control_result(cc, 73, "the state root is not a directory");
+		return (NULL);
+	}
+	if (uid != 0 && st.st_uid != uid) {
+		control_result(cc, 73, "the state root belongs to uid %u, "
+		    "not to you", st.st_uid);
+		return (NULL);
+	}
+	if ((pr = project_find(st.st_uid, cu->cu_project.cp_id)) == NULL) {
 		*known = 0;
-		if ((pr = project_new(cc, cu, err, sizeof(err))) == NULL)
+		if ((pr = project_new(cu, st.st_uid, err,
+		    sizeof(err))) == NULL)
 			control_result(cc, 73, "%s", err);
 		return (pr);
 	}
 	*known = 1;
-	if (!project_permitted(pr, control_uid(cc))) {
-		control_result(cc, 77, "%s belongs to another user",
-		    pr->pr_conf.cp_name);
-		return (NULL);
-	}
 	if (pr->pr_client != NULL || pr->pr_stopping) {
 		control_result(cc, 75, "%s is busy: another castra is "
 		    "bringing it up or down; wait for it",
 		    pr->pr_conf.cp_name);
 		return (NULL);
 	}
+	project_reroot(pr, cu);
 	return (pr);
 }
 
@@ -737,7 +803,7 @@ project_fail(struct project *pr, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(pr->pr_error, sizeof(pr->pr_error), fmt, ap);
 	va_end(ap);
-	log_warnx("%s: %s", pr->pr_conf.cp_id, pr->pr_error);
+	log_warnx("%s: %s", pr->pr_key, pr->pr_error);
 	evtimer_del(&pr->pr_wait_ev);
 	project_stop_vms(pr);
 }
@@ -746,19 +812,12 @@ static void
 vm_stop(struct project *pr, struct vmstate *vs)
 {
 	struct vmm_stop	 stop;
-	struct vmm_vm	 vv;
-	int		 fd;
 
-	memset(&vv, 0, sizeof(vv));
-	strlcpy(vv.vv_project, pr->pr_conf.cp_id, sizeof(vv.vv_project));
-	strlcpy(vv.vv_name, vs->vs_conf.cv_name, sizeof(vv.vv_name));
 	/* vmm may not know the VM yet if castrad was restarted. */
-	if ((fd = dup(pr->pr_rootfd)) != -1)
-		proc_compose(PROC_VMM, IMSG_VMM_ADOPT_REQUEST, 0, fd, &vv,
-		    sizeof(vv));
+	vm_adopt(pr, vs);
 
 	memset(&stop, 0, sizeof(stop));
-	strlcpy(stop.vs_project, pr->pr_conf.cp_id, sizeof(stop.vs_project));
+	strlcpy(stop.vs_project, pr->pr_key, sizeof(stop.vs_project));
 	strlcpy(stop.vs_name, vs->vs_conf.cv_name, sizeof(stop.vs_name));
 	stop.vs_wait_graceful = pr->pr_conf.cp_wait_graceful;
 	stop.vs_wait_sigterm = pr->pr_conf.cp_wait_sigterm;
@@ -893,6 +952,7 @@ project_free(struct project *pr)
 	}
 	if (pr->pr_listenfd != -1)
 		close(pr->pr_listenfd);
+	record_forget(pr);
 	close(pr->pr_rootfd);
 	free(pr);
 }
@@ -904,7 +964,7 @@ message_vm(const char *project, const char *name, struct project **prp)
 	struct project	*pr;
 	struct vmstate	*vs;
 
-	if ((pr = project_find(project)) == NULL ||
+	if ((pr = project_bykey(project)) == NULL ||
 	    (vs = project_vm(pr, name)) == NULL) {
 		log_debug("%s: %s/%s is not known", __func__, project, name);
 		return (NULL);
@@ -925,7 +985,7 @@ project_dispatch_broker(struct proc *p, struct imsg *imsg)
 	case IMSG_BROKER_STOP_RESPONSE:
 		if (proto_read_broker_project(imsg, &bp) == -1)
 			return (-1);
-		if ((pr = project_find(bp.bp_id)) != NULL && pr->pr_closing)
+		if ((pr = project_bykey(bp.bp_id)) != NULL && pr->pr_closing)
 			project_closed(pr);
 		return (0);
 	case IMSG_BROKER_HANDSHAKE_EVENT:
@@ -1025,7 +1085,7 @@ vmm_exited(struct imsg *imsg)
 		return (-1);
 	if ((vs = message_vm(vv.vv_project, vv.vv_name, &pr)) == NULL)
 		return (0);
-	log_info("%s: VM %s exited", pr->pr_conf.cp_id, vv.vv_name);
+	log_info("%s: VM %s exited", pr->pr_key, vv.vv_name);
 	if (vs->vs_state == VM_STOPPING)
 		return (0);
 	vs->vs_state = VM_STOPPED;
@@ -1085,8 +1145,6 @@ project_vmm_started(struct proc *p)
 {
 	struct project	*pr;
 	struct vmstate	*vs;
-	struct vmm_vm	 vv;
-	int		 fd;
 
 	TAILQ_FOREACH(pr, &projects, pr_entry) {
 		TAILQ_FOREACH(vs, &pr->pr_vms, vs_entry) {
@@ -1094,25 +1152,18 @@ project_vmm_started(struct proc *p)
 				vm_stop(pr, vs);
 				continue;
 			}
-			if (vs->vs_state != VM_RUNNING &&
-			    vs->vs_state != VM_REACHABLE &&
-			    vs->vs_state != VM_STARTING)
-				continue;
-			memset(&vv, 0, sizeof(vv));
-			strlcpy(vv.vv_project, pr->pr_conf.cp_id,
-			    sizeof(vv.vv_project));
-			strlcpy(vv.vv_name, vs->vs_conf.cv_name,
-			    sizeof(vv.vv_name));
-			if ((fd = dup(pr->pr_rootfd)) != -1)
-				proc_compose(PROC_VMM, IMSG_VMM_ADOPT_REQUEST,
-				    0, fd, &vv, sizeof(vv));
+			if (vs->vs_state == VM_RUNNING ||
+			    vs->vs_state == VM_REACHABLE ||
+			    vs->vs_state == VM_STARTING)
+				vm_adopt(pr, vs);
 		}
 	}
 }
 
 /*
  * A project a previous castrad left running: listen for its guests
- * again and have vmm watch its VMs.
+ * again and have vmm watch its VMs.  -1: castrad keeps it already,
+ * under its key or its state root.
  */
 int
 project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
@@ -1123,17 +1174,12 @@ project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
 	char		 err[CTL_TEXT_MAX];
 	int		 i;
 
-	if (project_find(cp->cp_id) != NULL)
+	if (project_find(owner, cp->cp_id) != NULL)
 		return (-1);
-	if ((pr = calloc(1, sizeof(*pr))) == NULL)
-		fatal("%s", __func__);
-	pr->pr_conf = *cp;
-	pr->pr_owner = owner;
-	pr->pr_rootfd = rootfd;
-	pr->pr_listenfd = -1;
-	TAILQ_INIT(&pr->pr_vms);
-	TAILQ_INIT(&pr->pr_artifacts);
-	evtimer_set(&pr->pr_wait_ev, project_wait_expired, pr);
+	TAILQ_FOREACH(pr, &projects, pr_entry)
+		if (record_same_dir(pr->pr_rootfd, rootfd))
+			return (-1);
+	pr = project_alloc(cp, owner, rootfd);
 	while ((vs = TAILQ_FIRST(vms)) != NULL) {
 		TAILQ_REMOVE(vms, vs, vs_entry);
 		TAILQ_INSERT_TAIL(&pr->pr_vms, vs, vs_entry);
@@ -1141,10 +1187,9 @@ project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
 			if (vs->vs_images[i][0] != '\0')
 				images_hold(vs->vs_images[i], pr);
 	}
-	TAILQ_INSERT_TAIL(&projects, pr, pr_entry);
 	if (project_start_broker(pr, err, sizeof(err)) == -1)
-		log_warnx("%s: %s", cp->cp_id, err);
+		log_warnx("%s: %s", pr->pr_key, err);
 	project_vmm_started(proc_byid(PROC_VMM));
-	log_info("%s: adopted running VMs", cp->cp_id);
+	log_info("%s: adopted running VMs", pr->pr_key);
 	return (0);
 }

@@ -2,6 +2,15 @@
  * What castrad reads back from a project's state root: whether a VM's
  * record names a live process, the end of a log, and the projects that
  * were up when a previous castrad went away.
+ *
+ * Those are found under home/projects/, or, for a state root elsewhere
+ * (a user's ~/.castra, a `state` directory), by a record castrad keeps
+ * while the project is up: home/adopt/<key> names its owner, its id
+ * and the path of its state root.  Under systemd, the state root's
+ * descriptor is kept in the service's descriptor store as well, under
+ * the same key: the path, opened again in the service's namespace,
+ * may lead to a read-only view of the directory (ProtectHome=), where
+ * the descriptor the owner's castra sent is the owner's own.
  */
 
 #include <sys/types.h>
@@ -26,38 +35,8 @@
 
 #define TAIL_BYTES	4096
 
-/*
- * The directory of path below rootfd, reached without following a
- * symbolic link: the user who owns a state root may have swapped one
- * of its directories for a link, and castrad, as root, must read
- * nothing of another's through it.  *name is path's last component.
- */
-static int
-record_dir(int rootfd, const char *path, const char **name)
-{
-	char		 buf[PATH_MAX], *p, *next;
-	int		 fd, dirfd;
-
-	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	if ((p = strrchr(path, '/')) != NULL)
-		*name = p + 1;
-	else
-		*name = path;
-	if ((dirfd = dup(rootfd)) == -1)
-		return (-1);
-	for (p = buf; (next = strchr(p, '/')) != NULL; p = next + 1) {
-		*next = '\0';
-		fd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		close(dirfd);
-		if ((dirfd = fd) == -1)
-			return (-1);
-	}
-	return (dirfd);
-}
+static int	 record_projectsfd = -1;	/* home/projects */
+static int	 record_adoptfd = -1;		/* home/adopt */
 
 /* Does the record at path name a process that still runs? */
 int
@@ -67,7 +46,12 @@ record_alive(int rootfd, const char *path)
 	const char	*state, *name;
 	int		 alive = 0, dirfd, rv;
 
-	if ((dirfd = record_dir(rootfd, path, &name)) == -1)
+	/*
+	 * The user who owns a state root may have swapped one of its
+	 * directories for a link: castrad, as root, must read nothing of
+	 * another's through it.
+	 */
+	if ((dirfd = beneath_dir(rootfd, path, &name)) == -1)
 		return (0);
 	rv = state_read_json(dirfd, name, &o);
 	close(dirfd);
@@ -88,17 +72,16 @@ int
 record_tail(int rootfd, const char *path, int lines, char *buf,
     size_t len)
 {
-	const char	*name;
 	char		 chunk[TAIL_BYTES + 1], *p;
 	off_t		 size, off;
 	ssize_t		 n;
-	int		 fd, dirfd;
+	int		 fd;
 
-	if ((dirfd = record_dir(rootfd, path, &name)) == -1)
-		return (-1);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	close(dirfd);
-	if (fd == -1)
+	/*
+	 * Through no link, and not a FIFO, which would block, nor
+	 * another's file linked here.
+	 */
+	if ((fd = beneath_open(rootfd, path, O_RDONLY, 0)) == -1)
 		return (-1);
 	size = lseek(fd, 0, SEEK_END);
 	off = size > TAIL_BYTES ? size - TAIL_BYTES : 0;
@@ -115,6 +98,104 @@ record_tail(int rootfd, const char *path, int lines, char *buf,
 			break;
 	strlcpy(buf, p, len);
 	return (0);
+}
+
+/* Are the two descriptors the same directory? */
+int
+record_same_dir(int fd1, int fd2)
+{
+	struct stat	 st1, st2;
+
+	if (fstat(fd1, &st1) == -1 || fstat(fd2, &st2) == -1)
+		return (0);
+	return (st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino);
+}
+
+/*
+ * The directory at an absolute path, opened from "/" never through a
+ * symbolic link: the owner of a state root
+ * may since have put a link on its path, to lead castrad, as root, to
+ * someone else's directory.
+ */
+static int
+record_open_path(const char *path)
+{
+	int	 rootfd, fd;
+
+	if (path[0] != '/') {
+		errno = EINVAL;
+		return (-1);
+	}
+	if ((rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (-1);
+	fd = beneath_open(rootfd, path + 1, O_RDONLY | O_DIRECTORY, 0);
+	close(rootfd);
+	return (fd);
+}
+
+/*
+ * Keep home/adopt/<key> while pr is up, and with it the state root in
+ * systemd's store, unless the state root is under home/projects/, where
+ * a restarted castrad looks anyway.  Called again when the owner sends
+ * another descriptor of the directory, which replaces the kept one.
+ * The path is
+ * the kernel's name for the descriptor castra sent, which holds no
+ * symbolic link; one that does not lead back to the same directory (it
+ * was removed, or lies in another mount namespace) would adopt
+ * nothing, and is not kept.
+ */
+void
+record_keep(struct project *pr)
+{
+	json_t		*o;
+	char		 link[64], path[PATH_MAX];
+	ssize_t		 n;
+	int		 fd, home;
+
+	if (record_adoptfd == -1)
+		return;
+	if ((fd = openat(record_projectsfd, pr->pr_conf.cp_id, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		home = record_same_dir(fd, pr->pr_rootfd);
+		close(fd);
+		if (home)
+			return;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pr->pr_rootfd);
+	if ((n = readlink(link, path, sizeof(path) - 1)) == -1) {
+		log_warn("%s: readlink %s", pr->pr_key, link);
+		return;
+	}
+	path[n] = '\0';
+	if ((fd = record_open_path(path)) == -1 ||
+	    !record_same_dir(fd, pr->pr_rootfd)) {
+		log_warnx("%s: the state root is not found again at %s; a "
+		    "restarted castrad will not adopt it", pr->pr_key, path);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	close(fd);
+	o = json_pack("{s:I, s:s, s:s}", "owner_uid",
+	    (json_int_t)pr->pr_owner, "id", pr->pr_conf.cp_id,
+	    "state_root", path);
+	if (o == NULL || state_write_json(record_adoptfd, pr->pr_key, o,
+	    0600) == -1)
+		log_warnx("%s: cannot write adopt/%s; a restarted castrad "
+		    "will not adopt it", pr->pr_key, pr->pr_key);
+	else
+		sd_store(pr->pr_key, pr->pr_rootfd);
+	json_decref(o);
+}
+
+/* pr is down: nothing of it is left to adopt. */
+void
+record_forget(struct project *pr)
+{
+	sd_unstore(pr->pr_key);
+	if (record_adoptfd != -1 &&
+	    unlinkat(record_adoptfd, pr->pr_key, 0) == -1 && errno != ENOENT)
+		log_warn("%s: adopt/%s", pr->pr_key, pr->pr_key);
 }
 
 static int
@@ -280,14 +361,29 @@ adopt_vms(int rootfd, struct vmstates *vms)
 	return (n);
 }
 
+/*
+ * The project of a state root, from its project.json, which must name
+ * the owner that the directory has: the owner may rewrite the file,
+ * but not give the directory away.  On failure why says what is wrong.
+ */
 static int
-adopt_conf(int rootfd, const char *id, struct ctl_project *cp, uid_t *owner)
+adopt_conf(int rootfd, const char *id, uid_t owner, struct ctl_project *cp,
+    char *why, size_t whylen)
 {
+	struct stat	 st;
 	json_t		*o;
 	const char	*s;
+	uid_t		 said;
 
-	if (state_read_json(rootfd, "project.json", &o) == -1)
+	if (fstat(rootfd, &st) == -1 || st.st_uid != owner) {
+		snprintf(why, whylen, "the state root is not uid %u's",
+		    (unsigned int)owner);
 		return (-1);
+	}
+	if (state_read_json(rootfd, "project.json", &o) == -1) {
+		snprintf(why, whylen, "project.json: %s", strerror(errno));
+		return (-1);
+	}
 	memset(cp, 0, sizeof(*cp));
 	strlcpy(cp->cp_id, id, sizeof(cp->cp_id));
 	if ((s = json_string_value(json_object_get(o, "name"))) != NULL)
@@ -296,63 +392,181 @@ adopt_conf(int rootfd, const char *id, struct ctl_project *cp, uid_t *owner)
 		strlcpy(cp->cp_config, s, sizeof(cp->cp_config));
 	cp->cp_broker_port =
 	    json_integer_value(json_object_get(o, "broker_port"));
-	*owner = json_integer_value(json_object_get(o, "owner_uid"));
+	said = json_integer_value(json_object_get(o, "owner_uid"));
 	json_decref(o);
+	if (said != owner) {
+		snprintf(why, whylen, "project.json names uid %u, the state "
+		    "root is uid %u's", (unsigned int)said,
+		    (unsigned int)owner);
+		return (-1);
+	}
 	cp->cp_wait_graceful = CONFIG_WAIT_GRACEFUL;
 	cp->cp_wait_sigterm = CONFIG_WAIT_SIGTERM;
 	cp->cp_wait_sigkill = CONFIG_WAIT_SIGKILL;
 	if (read_token(rootfd, "token", cp->cp_token,
-	    sizeof(cp->cp_token)) == -1 || cp->cp_broker_port == 0)
+	    sizeof(cp->cp_token)) == -1 || cp->cp_broker_port == 0) {
+		snprintf(why, whylen, "no token or no broker port");
 		return (-1);
+	}
 	return (0);
 }
 
-static void
-adopt_project(int projectsfd, const char *id)
+/*
+ * Adopt the project of id and owner in rootfd if a VM of it still
+ * runs: 1, and rootfd is the project's.  0: none runs.  -1: why says
+ * what is wrong.
+ */
+static int
+adopt_project(int rootfd, const char *id, uid_t owner, char *why,
+    size_t whylen)
 {
 	struct ctl_project	 cp;
 	struct vmstates		 vms = TAILQ_HEAD_INITIALIZER(vms);
 	struct vmstate		*vs;
-	uid_t			 owner;
-	int			 rootfd;
 
-	if ((rootfd = openat(projectsfd, id, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return;
-	if (adopt_conf(rootfd, id, &cp, &owner) == -1 ||
-	    adopt_vms(rootfd, &vms) == 0) {
-		close(rootfd);
-		return;
+	if (!proto_id_valid(id)) {
+		snprintf(why, whylen, "%s is not a project id", id);
+		return (-1);
 	}
+	if (adopt_conf(rootfd, id, owner, &cp, why, whylen) == -1)
+		return (-1);
+	if (adopt_vms(rootfd, &vms) == 0)
+		return (0);
 	if (project_adopt(&cp, owner, rootfd, &vms) == -1) {
 		while ((vs = TAILQ_FIRST(&vms)) != NULL) {
 			TAILQ_REMOVE(&vms, vs, vs_entry);
 			free(vs);
 		}
+		snprintf(why, whylen, "castrad keeps that project already");
+		return (-1);
+	}
+	return (1);
+}
+
+/* A state root under home/projects/: its owner is the directory's. */
+static void
+adopt_home(const char *id)
+{
+	struct stat	 st;
+	char		 why[CTL_TEXT_MAX];
+	int		 rootfd;
+
+	if ((rootfd = openat(record_projectsfd, id, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	if (fstat(rootfd, &st) == -1) {
+		close(rootfd);
+		return;
+	}
+	switch (adopt_project(rootfd, id, st.st_uid, why, sizeof(why))) {
+	case -1:
+		/* A project that never came up has no project.json. */
+		log_debug("%s: projects/%s: %s", __func__, id, why);
+		/* FALLTHROUGH */
+	case 0:
 		close(rootfd);
 	}
 }
 
 /*
+ * A state root kept in home/adopt/name.  The record is castrad's own,
+ * but the path in it leads through the owner's directories: it must
+ * still reach, without a symbolic link, a directory of that owner.
+ * systemd's store may hold the descriptor of that directory under the
+ * same name, which is used instead of the path; either way the owner
+ * must still own it.  Otherwise, or when no VM of it runs any more,
+ * the record goes, and the stored descriptor with it.
+ */
+static void
+adopt_record(const char *name)
+{
+	json_t		*o = NULL;
+	const char	*id, *path;
+	char		 key[PROJECT_KEY_MAX], why[CTL_TEXT_MAX];
+	size_t		 len = strlen(name);
+	uid_t		 owner;
+	int		 rootfd = -1, rv = -1;
+
+	/* What a state_write_json cut short left is no record. */
+	if (len > 4 && strcmp(name + len - 4, ".tmp") == 0) {
+		(void)unlinkat(record_adoptfd, name, 0);
+		return;
+	}
+	if (state_read_json(record_adoptfd, name, &o) == -1) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		goto drop;
+	}
+	id = json_string_value(json_object_get(o, "id"));
+	path = json_string_value(json_object_get(o, "state_root"));
+	owner = json_integer_value(json_object_get(o, "owner_uid"));
+	if (id == NULL || path == NULL || !proto_id_valid(id) ||
+	    (size_t)snprintf(key, sizeof(key), "%u.%s", (unsigned int)owner,
+	    id) >= sizeof(key) || strcmp(key, name) != 0) {
+		snprintf(why, sizeof(why), "not a record of castrad's");
+		goto drop;
+	}
+	if ((rootfd = sd_take(name)) == -1 &&
+	    (rootfd = record_open_path(path)) == -1) {
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto drop;
+	}
+	if ((rv = adopt_project(rootfd, id, owner, why, sizeof(why))) == 1) {
+		json_decref(o);
+		return;
+	}
+
+ drop:
+	if (rv == -1)
+		log_warnx("adopt/%s: %s; not adopted, record removed", name,
+		    why);
+	else
+		log_info("adopt/%s: no VM of it runs; record removed", name);
+	if (rootfd != -1)
+		close(rootfd);
+	json_decref(o);
+	sd_unstore(name);
+	if (unlinkat(record_adoptfd, name, 0) == -1)
+		log_warn("adopt/%s", name);
+}
+
+/* Call fn with the name of each entry of dirfd but the hidden ones. */
+static void
+adopt_each(int dirfd, void (*fn)(const char *))
+{
+	struct dirent	*de;
+	DIR		*dir;
+	int		 fd;
+
+	if ((fd = dup(dirfd)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			fn(de->d_name);
+	closedir(dir);
+}
+
+/*
  * Take over the projects whose VMs still run, as a castrad that went
- * away left them.
- *
- * XXX Only projects under CASTRA_HOME are found; a project whose
- * castra.conf names its own state directory is adopted at its next
- * `castra up` or `castra down` instead.
+ * away left them: those under home/projects/, then those home/adopt/
+ * remembers.
  */
 void
 project_adopt_all(const char *home)
 {
-	struct dirent	*de;
-	DIR		*dir;
-	char		 path[PATH_MAX];
+	char	 path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/projects", home);
-	if ((dir = opendir(path)) == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			adopt_project(dirfd(dir), de->d_name);
-	closedir(dir);
+	if ((record_projectsfd = open(path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		log_warn("%s", path);
+	snprintf(path, sizeof(path), "%s/adopt", home);
+	if ((record_adoptfd = open(path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		log_warn("%s", path);
+	adopt_each(record_projectsfd, adopt_home);
+	adopt_each(record_adoptfd, adopt_record);
 }

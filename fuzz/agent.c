@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "../guest/agent.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static void
 fuzz_cmdline(const uint8_t *data, size_t size)

@@ -14,8 +14,7 @@
 #include <string.h>
 
 #include "../guest/agent.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static struct agent_bsreq	 rq;
 

@@ -13,8 +13,7 @@
 #include <string.h>
 
 #include "../lib/bootstrap.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static void
 fuzz_check_tail(const struct bootstrap_out *bo)

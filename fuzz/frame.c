@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "../castra-broker/broker.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static void
 frame_invariants(struct frame *fr)

@@ -13,8 +13,7 @@
 #include <strings.h>
 
 #include "../castra-broker/broker.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static void
 hello_invariants(const struct hello *h)

@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "imgmeta.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static void
 imgmeta_invariants(const struct imgmeta *mt)

@@ -14,72 +14,21 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "imsg.h"
+#include "fuzz.h"
 
 #define FUZZ_SMALL_MAX	64
 #define FUZZ_MAX_QUEUED	16	/* forwarded messages kept at once */
-#define FUZZ_FD_RANGE	128	/* descriptors compared before and after */
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-static void	fuzz_send(int, const uint8_t *, size_t, int);
 static int	fuzz_take_apart(struct imsgbuf *, struct imsgbuf *);
 static int	fuzz_drain(struct imsgbuf *, struct imsgbuf *);
-static void	fuzz_fds(uint8_t *);
-
-/* Which of the low descriptors are open, to find one leaked. */
-static void
-fuzz_fds(uint8_t *isopen)
-{
-	int	 fd;
-
-	for (fd = 0; fd < FUZZ_FD_RANGE; fd++)
-		isopen[fd] = fcntl(fd, F_GETFD) != -1;
-}
-
-/* Write one piece, with a descriptor of /dev/null if asked. */
-static void
-fuzz_send(int fd, const uint8_t *p, size_t len, int withfd)
-{
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cmsg;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
-	int		 nullfd = -1;
-
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = (void *)p;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (withfd && (nullfd = open("/dev/null", O_RDONLY)) != -1) {
-		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-		msg.msg_control = cmsgbuf.buf;
-		msg.msg_controllen = sizeof(cmsgbuf.buf);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(cmsg), &nullfd, sizeof(int));
-	}
-	/* The reader drains after each piece, so the socket has room. */
-	if (sendmsg(fd, &msg, MSG_NOSIGNAL) != (ssize_t)len)
-		abort();
-	if (nullfd != -1)
-		close(nullfd);
-}
 
 /*
  * Take one message and use every reader on it, as dispatchers do.
@@ -181,11 +130,11 @@ fuzz_drain(struct imsgbuf *ib, struct imsgbuf *out)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct imsgbuf	 ib, out;
-	size_t		 off, piece, i;
-	uint8_t		 mode, fdmask;
-	uint8_t		 before[FUZZ_FD_RANGE], after[FUZZ_FD_RANGE];
-	int		 sp[2], broken = 0;
+	struct fuzz_chan	 fc;
+	struct imsgbuf		 out;
+	size_t			 off, piece, i;
+	uint8_t			 mode, fdmask;
+	int			 broken = 0;
 
 	if (size < 2)
 		return (0);
@@ -194,35 +143,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 
-	fuzz_fds(before);
+	fuzz_fds_save();
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == -1)
-		abort();
-	if (imsgbuf_init(&ib, sp[1]) == -1 || imsgbuf_init(&out, -1) == -1)
+	/* The stream is written raw on the other end, not with fc_out. */
+	fuzz_chan_open(&fc, mode & 0x01);
+	if (imsgbuf_init(&out, -1) == -1)
 		abort();
 	imsgbuf_allow_fdpass(&out);
-	if (mode & 0x01)
-		imsgbuf_allow_fdpass(&ib);
-	if ((mode & 0x02) && imsgbuf_set_maxsize(&ib, FUZZ_SMALL_MAX) == -1)
+	if ((mode & 0x02) &&
+	    imsgbuf_set_maxsize(&fc.fc_in, FUZZ_SMALL_MAX) == -1)
 		abort();
 
 	piece = 1 + (mode >> 2) * 23;
 	for (off = 0, i = 0; off < size && !broken; off += piece, i++) {
 		if (piece > size - off)
 			piece = size - off;
-		fuzz_send(sp[0], data + off, piece, fdmask & (1 << (i % 8)));
-		broken = fuzz_drain(&ib, &out) == -1;
+		/* The reader drains after each piece, so there is room. */
+		if (fuzz_send(fc.fc_sp[0], data + off, piece,
+		    fdmask & (1 << (i % 8))) != (ssize_t)piece)
+			abort();
+		broken = fuzz_drain(&fc.fc_in, &out) == -1;
 	}
-	shutdown(sp[0], SHUT_WR);
+	shutdown(fc.fc_sp[0], SHUT_WR);
 	while (!broken)
-		broken = fuzz_drain(&ib, &out) == -1;
+		broken = fuzz_drain(&fc.fc_in, &out) == -1;
 
-	imsgbuf_clear(&ib);
 	imsgbuf_clear(&out);
-	close(sp[0]);
-	close(sp[1]);
-	fuzz_fds(after);
-	if (memcmp(before, after, sizeof(before)) != 0)
-		abort();	/* a descriptor leaked */
+	fuzz_chan_close(&fc);
+	fuzz_fds_check();
 	return (0);
 }

@@ -1,15 +1,18 @@
 # fuzz/: libFuzzer targets for every parser of bytes from outside.
 #
 # To add a target <name>:
-#   - fuzz/<name>.c defines LLVMFuzzerTestOneInput() and feeds the bytes
-#     to the parser the way its program does; abort() where an invariant
-#     breaks, and free and close all it made, since leaks fail too.
+#   - fuzz/<name>.c includes fuzz/fuzz.h, defines LLVMFuzzerTestOneInput()
+#     and feeds the bytes to the parser the way its program does; abort()
+#     or CHECK() where an invariant breaks, and free and close all it
+#     made, since leaks fail too.
 #   - fuzz/<name>.mk, a fragment of two lines:
 #	FUZZ_TARGETS +=	<name>
 #	fuzz_<name>_SRCS = fuzz/<name>.c <the sources it exercises>
 #     Name the sources under test (lib/imsg.c, castra-broker/frame.c,
 #     lib/parse.y); anything else of libcastra comes from a clang build
-#     of the library, of which the linker takes only what is used.
+#     of the library, of which the linker takes only what is used.  A
+#     target that calls fuzz/fuzz.c (descriptor leaks, imsg channels,
+#     raw sends) names fuzz/fuzz.c and regress/rawimsg.c too.
 #   - fuzz/corpus/<name>/, a few small seed inputs, one per file.
 #
 # Every source is compiled with clang, ASan, UBSan (which aborts) and

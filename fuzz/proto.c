@@ -16,15 +16,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "imsg.h"
 #include "proto.h"
+#include "fuzz.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define ENDS(s)		(memchr((s), '\0', sizeof(s)) != NULL)
-#define CHECK(cond)	do { if (!(cond)) abort(); } while (0)
 /* Each reader takes the payload from its start, past the header. */
 #define READ(reader, imsg, out) \
 	((imsg)->buf->rpos = IMSG_HEADER_SIZE, reader((imsg), (out)))
@@ -53,6 +49,7 @@ fuzz_project(struct imsg *imsg)
 	CHECK(ENDS(cp.cp_id) && ENDS(cp.cp_name) && ENDS(cp.cp_config));
 	CHECK(cp.cp_id[0] != '\0' && strspn(cp.cp_id,
 	    "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(cp.cp_id));
+	CHECK(strlen(cp.cp_id) <= PROJECT_ID_LEN);
 	CHECK(proto_name_valid(cp.cp_name));
 	CHECK(strlen(cp.cp_token) == TOKEN_HEX_LEN &&
 	    fuzz_hex(cp.cp_token, TOKEN_HEX_LEN));
@@ -149,10 +146,8 @@ fuzz_others(struct imsg *imsg)
 }
 
 /*
- * The payloads are smaller than their structs would make them from
- * random bytes; short inputs are padded with zeros up to the size of
- * the struct that byte 1 picks, so that the readers get past the size
- * check and the fuzzer works on the fields.
+ * Unless byte 1 has its top bit set, the payload is cut or padded to
+ * the size of the struct that byte 1 picks (fuzz_payload()).
  */
 static const size_t fuzz_sizes[] = {
 	sizeof(struct ctl_hello), sizeof(struct ctl_project),
@@ -166,34 +161,22 @@ static const size_t fuzz_sizes[] = {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static unsigned char	 payload[MAX_IMSGSIZE];
-	struct imsgbuf		 out, in;
+	struct fuzz_chan	 fc;
 	struct imsg		 imsg;
-	size_t			 len, want;
+	const void		*payload;
+	size_t			 want;
 	uint32_t		 type;
-	int			 sp[2];
 
 	if (size < 2)
 		return (0);
 	type = data[0] % IMSG_MAX;
 	want = data[1] & 0x80 ? size - 2 :
 	    fuzz_sizes[data[1] % (sizeof(fuzz_sizes) / sizeof(fuzz_sizes[0]))];
-	data += 2;
-	size -= 2;
-	len = want < size ? want : size;
-	if (want > sizeof(payload) - IMSG_HEADER_SIZE)
+	if ((payload = fuzz_payload(data + 2, size - 2, want)) == NULL)
 		return (0);
-	memset(payload, 0, want);
-	memcpy(payload, data, len);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1)
-		abort();
-	if (imsgbuf_init(&out, sp[0]) == -1 || imsgbuf_init(&in, sp[1]) == -1)
-		abort();
-	if (imsg_compose(&out, type, 0, 0, -1, payload, want) != 1 ||
-	    imsgbuf_flush(&out) == -1 || imsgbuf_read(&in) != 1 ||
-	    imsgbuf_get(&in, &imsg) != 1)
-		abort();
+	fuzz_chan_open(&fc, 0);
+	fuzz_chan_pass(&fc, type, -1, payload, want, &imsg);
 
 	fuzz_project(&imsg);
 	fuzz_image(&imsg);
@@ -201,9 +184,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_others(&imsg);
 
 	imsg_free(&imsg);
-	imsgbuf_clear(&out);
-	imsgbuf_clear(&in);
-	close(sp[0]);
-	close(sp[1]);
+	fuzz_chan_close(&fc);
 	return (0);
 }

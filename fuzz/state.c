@@ -20,8 +20,7 @@
 #include "castra.h"
 #include "config.h"
 #include "state.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static const char *const fuzz_files[] = {
 	"vms/web.json", "handshakes/web.json", "broker.json"

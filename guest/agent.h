@@ -59,6 +59,9 @@ struct agent_tarent {
 	size_t			 te_size;
 };
 
+/* castra-agent.c */
+size_t		 agent_readn(int, void *, size_t);
+
 /* agentboot.c: the bootstrap under way */
 typedef void	agentboot_publish_fn(void *, const char *);
 

@@ -111,8 +111,7 @@ boot_read_tar(const struct agentboot *ab, size_t *lenp, char *why,
 {
 	unsigned char	*buf;
 	char		 hex[SHA256_DIGEST_STRING_LENGTH];
-	size_t		 len = ab->ab_req.br_size, off = 0;
-	ssize_t		 n;
+	size_t		 len = ab->ab_req.br_size, off;
 	int		 fd;
 
 	if (len == 0 || len > BOOT_TAR_MAX) {
@@ -129,14 +128,7 @@ boot_read_tar(const struct agentboot *ab, size_t *lenp, char *why,
 		return (NULL);
 	}
 	/* One byte more than asked shows a tar that is longer. */
-	while (off < len + 1) {
-		n = read(fd, buf + off, len + 1 - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	off = agent_readn(fd, buf, len + 1);
 	close(fd);
 	SHA256Data(buf, off, hex);
 	if (off != len || strcmp(hex, ab->ab_req.br_sha256) != 0) {

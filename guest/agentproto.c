@@ -364,47 +364,6 @@ json_unescape(const char *p, const char *end, char *out, size_t outlen)
 }
 
 /*
- * Copy the string value of key in the top-level JSON object into out.
- * 0 when found, -1 when absent, not a string, too long or malformed.
- */
-int
-json_string(const char *json, size_t len, const char *key, char *out,
-    size_t outlen)
-{
-	const char	*p, *end = json + len, *k, *q;
-	size_t		 klen = strlen(key);
-
-	p = json_ws(json, end);
-	if (p == end || *p++ != '{')
-		return (-1);
-	for (;;) {
-		p = json_ws(p, end);
-		if (p == end || *p != '"')
-			return (-1);
-		k = p + 1;
-		if ((p = json_skipstr(p, end)) == NULL)
-			return (-1);
-		q = p - 1;		/* the key's closing quote */
-		p = json_ws(p, end);
-		if (p == end || *p++ != ':')
-			return (-1);
-		p = json_ws(p, end);
-		if ((size_t)(q - k) == klen && memcmp(k, key, klen) == 0) {
-			if (p == end || *p != '"' ||
-			    (q = json_skipstr(p, end)) == NULL)
-				return (-1);
-			return (json_unescape(p + 1, q - 1, out, outlen));
-		}
-		if ((p = json_skipval(p, end)) == NULL)
-			return (-1);
-		p = json_ws(p, end);
-		if (p == end || *p != ',')
-			return (-1);
-		p++;
-	}
-}
-
-/*
  * Find the value of key in the top-level JSON object [json, json+len):
  * its first byte in *valp and its length in *vlenp.  0 when found, -1
  * when absent or malformed.
@@ -443,6 +402,23 @@ json_value(const char *json, size_t len, const char *key, const char **valp,
 			return (-1);
 		p++;
 	}
+}
+
+/*
+ * Copy the string value of key in the top-level JSON object into out.
+ * 0 when found, -1 when absent, not a string, too long or malformed.
+ */
+int
+json_string(const char *json, size_t len, const char *key, char *out,
+    size_t outlen)
+{
+	const char	*v;
+	size_t		 vlen;
+
+	/* A string value ends at its closing quote. */
+	if (json_value(json, len, key, &v, &vlen) == -1 || *v != '"')
+		return (-1);
+	return (json_unescape(v + 1, v + vlen - 1, out, outlen));
 }
 
 /* A non-negative integer value of key, at most max. */

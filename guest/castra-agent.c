@@ -166,24 +166,38 @@ agent_now(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* Read a small file whole, NUL-terminated and trimmed. */
-static int
-agent_readfile(const char *path, char *buf, size_t len)
+/*
+ * Read from fd until len bytes or its end, going on after a signal;
+ * how many bytes came.  A read error ends it like the end of the file.
+ */
+size_t
+agent_readn(int fd, void *buf, size_t len)
 {
+	char	*p = buf;
 	ssize_t	 n;
 	size_t	 off = 0;
-	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (-1);
-	while (off < len - 1) {
-		n = read(fd, buf + off, len - 1 - off);
+	while (off < len) {
+		n = read(fd, p + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		off += (size_t)n;
 	}
+	return (off);
+}
+
+/* Read a small file whole, NUL-terminated and trimmed. */
+static int
+agent_readfile(const char *path, char *buf, size_t len)
+{
+	size_t	 off;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	off = agent_readn(fd, buf, len - 1);
 	close(fd);
 	buf[off] = '\0';
 	if (strlen(buf) != off)		/* a NUL inside */

@@ -81,24 +81,6 @@ bus_read_exact(int fd, void *buf, size_t len)
 	return (0);
 }
 
-static int
-bus_write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += n;
-		len -= n;
-	}
-	return (0);
-}
-
 /* One line of at most len - 1 bytes, without its newline. */
 static int
 bus_read_line(int fd, char *buf, size_t len)
@@ -138,8 +120,8 @@ bus_send(struct castra_bus *cb, json_t *o)
 	hdr[1] = len >> 16;
 	hdr[2] = len >> 8;
 	hdr[3] = len;
-	rv = bus_write_all(cb->cb_fd, hdr, sizeof(hdr)) == -1 ||
-	    bus_write_all(cb->cb_fd, s, len) == -1 ? -1 : 0;
+	rv = state_write_all(cb->cb_fd, hdr, sizeof(hdr)) == -1 ||
+	    state_write_all(cb->cb_fd, s, len) == -1 ? -1 : 0;
 	free(s);
 	return (rv);
 }
@@ -296,7 +278,7 @@ castra_bus_connect(uint16_t port, const char *token, struct castra_bus **cbp,
 	n = snprintf(line, sizeof(line), "hello vm:host "
 	    "capabilities=bus-v1,host-bus token=%s\n", token);
 	if (n < 0 || (size_t)n >= sizeof(line) ||
-	    bus_write_all(cb->cb_fd, line, n) == -1 ||
+	    state_write_all(cb->cb_fd, line, n) == -1 ||
 	    bus_read_line(cb->cb_fd, line, sizeof(line)) == -1) {
 		castra_seterr(ce, 69, "broker at 127.0.0.1:%u: hello: %s",
 		    port, strerror(errno));
@@ -529,32 +511,6 @@ bus_log_path(struct castra *c, const char *vm, char *buf, size_t len,
 	return (0);
 }
 
-/* Where the last lines of fd start: scan back from the end. */
-static off_t
-bus_tail_start(int fd, off_t size, size_t lines)
-{
-	char	 buf[8192];
-	off_t	 pos = size;
-	ssize_t	 n, i;
-	size_t	 seen = 0;
-
-	if (lines == 0)
-		return (size);
-	while (pos > 0) {
-		n = pos < (off_t)sizeof(buf) ? pos : (off_t)sizeof(buf);
-		pos -= n;
-		if (pread(fd, buf, n, pos) != n)
-			return (0);
-		for (i = n - 1; i >= 0; i--) {
-			/* The newline that ends the file ends no new line. */
-			if (buf[i] == '\n' && pos + i != size - 1 &&
-			    ++seen == lines)
-				return (pos + i + 1);
-		}
-	}
-	return (0);
-}
-
 struct bus_tail {
 	int		 bt_fd;
 	ino_t		 bt_ino;
@@ -643,6 +599,7 @@ castra_bus_tail(struct castra *c, const char *vm, size_t lines, int follow,
 {
 	struct bus_tail	 bt;
 	struct stat	 st;
+	off_t		 start;
 	char		 path[PATH_MAX];
 
 	if (bus_log_path(c, vm, path, sizeof(path), ce) == -1)
@@ -665,8 +622,8 @@ castra_bus_tail(struct castra *c, const char *vm, size_t lines, int follow,
 	    fstat(bt.bt_fd, &st) == -1)
 		goto fail;
 	bt.bt_ino = st.st_ino;
-	if (lseek(bt.bt_fd, bus_tail_start(bt.bt_fd, st.st_size, lines),
-	    SEEK_SET) == -1)
+	if ((start = logs_tail_start(bt.bt_fd, st.st_size, lines)) == -1 ||
+	    lseek(bt.bt_fd, start, SEEK_SET) == -1)
 		goto fail;
 	/* Until fn asks to stop, or the file cannot be read on. */
 	while (bus_tail_read(&bt) == 0 && follow) {

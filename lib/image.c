@@ -244,7 +244,8 @@ image_ask(struct client *cl, uint32_t type, int fd, const void *data,
 	return (client_wait(cl, image_relay_event, ir, ce));
 }
 
-static void
+/* The ctl_image of one artifact of image name, without its urls. */
+void
 image_artifact(struct ctl_image *ci, const char *name, uint32_t role,
     const struct artifact *a)
 {
@@ -256,6 +257,31 @@ image_artifact(struct ctl_image *ci, const char *name, uint32_t role,
 	strlcpy(ci->ci_artifact.ca_sha512, a->a_sha512,
 	    sizeof(ci->ci_artifact.ca_sha512));
 	ci->ci_artifact.ca_size = a->a_size;
+}
+
+/*
+ * The artifact's urls that castra-imgd may fetch, into ci; file:// ones
+ * are castra's to open.  -1 if one does not fit.
+ */
+int
+image_artifact_urls(struct ctl_image *ci, const struct artifact *a,
+    struct castra_error *ce)
+{
+	struct ctl_artifact	*ca = &ci->ci_artifact;
+	int			 i;
+
+	for (i = 0; i < a->a_nurls; i++) {
+		if (strncmp(a->a_urls[i], "file://", 7) == 0)
+			continue;
+		if (strlcpy(ca->ca_urls[ca->ca_nurls], a->a_urls[i],
+		    sizeof(ca->ca_urls[0])) >= sizeof(ca->ca_urls[0])) {
+			castra_seterr(ce, 65, "%s: url too long",
+			    a->a_urls[i]);
+			return (-1);
+		}
+		ca->ca_nurls++;
+	}
+	return (0);
 }
 
 /* Fetch or import one artifact of an image into the cache. */
@@ -277,16 +303,8 @@ image_pull_artifact(struct client *cl, const struct castra *c,
 			return (image_ask(cl, IMSG_CTL_IMAGE_IMPORT, fd, &ci,
 			    sizeof(ci), ir, ce));
 		}
-	for (i = 0; i < a->a_nurls; i++) {
-		if (strlcpy(ci.ci_artifact.ca_urls[ci.ci_artifact.ca_nurls],
-		    a->a_urls[i], sizeof(ci.ci_artifact.ca_urls[0])) >=
-		    sizeof(ci.ci_artifact.ca_urls[0])) {
-			castra_seterr(ce, 65, "%s: url too long",
-			    a->a_urls[i]);
-			return (-1);
-		}
-		ci.ci_artifact.ca_nurls++;
-	}
+	if (image_artifact_urls(&ci, a, ce) == -1)
+		return (-1);
 	return (image_ask(cl, IMSG_CTL_IMAGE_PULL, -1, &ci, sizeof(ci), ir,
 	    ce));
 }

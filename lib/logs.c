@@ -171,15 +171,18 @@ logs_drain(struct logs *l, struct logsrc *ls)
 }
 
 /*
- * Where the last `lines` lines begin: step back from the end a block
- * at a time, counting newlines, and stop as soon as there are enough.
+ * Where the last `lines` lines of fd, size bytes long, begin: step back
+ * from the end a block at a time, counting newlines, and stop as soon
+ * as there are enough.  castra logs and castra bus tail both start
+ * there.  -1 if the file cannot be read; 0, its start, if it shrank
+ * while it was read.
  */
-static off_t
+off_t
 logs_tail_start(int fd, off_t size, size_t lines)
 {
 	char	 buf[LOGS_BLOCK];
 	off_t	 pos = size;
-	ssize_t	 n, i;
+	ssize_t	 n, got, i;
 	size_t	 seen = 0;
 
 	if (lines == 0)
@@ -187,8 +190,10 @@ logs_tail_start(int fd, off_t size, size_t lines)
 	while (pos > 0) {
 		n = pos < (off_t)sizeof(buf) ? pos : (off_t)sizeof(buf);
 		pos -= n;
-		if (pread(fd, buf, n, pos) != n)
+		if ((got = pread(fd, buf, n, pos)) == -1)
 			return (-1);
+		if (got != n)
+			return (0);
 		for (i = n - 1; i >= 0; i--) {
 			/* The file's final newline ends the last line. */
 			if (buf[i] != '\n' || pos + i == size - 1)

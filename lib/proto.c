@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "imgmeta.h"
 #include "imsg.h"
 #include "proto.h"
 
@@ -45,17 +46,51 @@ proto_name_valid(const char *name)
 	return (p - name < VM_NAME_MAX);
 }
 
+/*
+ * A project's id names a directory: lower case, digits and dashes, and
+ * short enough for castrad to make a key of it (PROJECT_KEY_MAX).
+ */
+int
+proto_id_valid(const char *id)
+{
+	const char	*p;
+
+	for (p = id; *p != '\0'; p++)
+		if (!islower((unsigned char)*p) &&
+		    !isdigit((unsigned char)*p) && *p != '-')
+			return (0);
+	return (p != id && p - id <= PROJECT_ID_LEN);
+}
+
 static int
 hex_valid(const char *s, size_t len)
 {
 	size_t	 i;
 
-	if (*s == '\0')
-		return (1);
 	for (i = 0; i < len; i++)
 		if (!isxdigit((unsigned char)s[i]))
 			return (0);
 	return (s[len] == '\0');
+}
+
+/* A token: TOKEN_HEX_LEN hex digits, nothing after them. */
+static int
+token_valid(const char *token)
+{
+	return (hex_valid(token, TOKEN_HEX_LEN));
+}
+
+/*
+ * A digest is spelt as the image cache names its files: len lower-case
+ * hex digits (imgmeta_hex_valid).  castra(1) lowercases what a project
+ * file says; any other spelling is a made-up message, and castrad must
+ * not pass it on to castra-imgd, which would exit on it.  An empty one
+ * is not known, or not asked for.
+ */
+static int
+digest_optional(const char *s, size_t len)
+{
+	return (s[0] == '\0' || imgmeta_hex_valid(s, len));
 }
 
 int
@@ -70,24 +105,15 @@ proto_read_hello(struct imsg *imsg, struct ctl_hello *ch)
 int
 proto_read_project(struct imsg *imsg, struct ctl_project *cp)
 {
-	const char	*p;
-
 	if (imsg_get_data(imsg, cp, sizeof(*cp)) == -1)
 		return (-1);
 	TERMINATE(cp->cp_config);
 	if (!TERMINATED(cp->cp_id) || !TERMINATED(cp->cp_name) ||
 	    !TERMINATED(cp->cp_token))
 		return (refuse());
-	/* The id names a directory: lower case, digits and dashes. */
-	if (cp->cp_id[0] == '\0')
-		return (refuse());
-	for (p = cp->cp_id; *p != '\0'; p++)
-		if (!islower((unsigned char)*p) &&
-		    !isdigit((unsigned char)*p) && *p != '-')
-			return (refuse());
-	if (!proto_name_valid(cp->cp_name) ||
-	    strlen(cp->cp_token) != TOKEN_HEX_LEN ||
-	    !hex_valid(cp->cp_token, TOKEN_HEX_LEN) ||
+	if (!proto_id_valid(cp->cp_id) ||
+	    !proto_name_valid(cp->cp_name) ||
+	    !token_valid(cp->cp_token) ||
 	    cp->cp_broker_port == 0 ||
 	    cp->cp_wait_graceful > 3600 || cp->cp_wait_sigterm > 3600 ||
 	    cp->cp_wait_sigkill > 3600)
@@ -109,10 +135,8 @@ artifact_valid(struct ctl_artifact *ca)
 		if (strncmp(ca->ca_urls[i], "http://", 7) != 0 &&
 		    strncmp(ca->ca_urls[i], "https://", 8) != 0)
 			return (0);
-	if (!TERMINATED(ca->ca_sha256) || !TERMINATED(ca->ca_sha512))
-		return (0);
-	return (hex_valid(ca->ca_sha256, SHA256_HEX_LEN) &&
-	    hex_valid(ca->ca_sha512, SHA512_HEX_LEN));
+	return (digest_optional(ca->ca_sha256, SHA256_HEX_LEN) &&
+	    digest_optional(ca->ca_sha512, SHA512_HEX_LEN));
 }
 
 int
@@ -206,6 +230,8 @@ proto_read_broker_project(struct imsg *imsg, struct broker_project *bp)
 		return (-1);
 	if (!TERMINATED(bp->bp_id) || !TERMINATED(bp->bp_token))
 		return (refuse());
+	if (!proto_name_valid(bp->bp_id) || !token_valid(bp->bp_token))
+		return (refuse());
 	return (0);
 }
 
@@ -216,6 +242,10 @@ proto_read_broker_vm(struct imsg *imsg, struct broker_vm *bv)
 		return (-1);
 	if (!TERMINATED(bv->bv_project) || !TERMINATED(bv->bv_name) ||
 	    !TERMINATED(bv->bv_token))
+		return (refuse());
+	if (!proto_name_valid(bv->bv_project) ||
+	    !proto_name_valid(bv->bv_name) ||
+	    (bv->bv_token[0] != '\0' && !token_valid(bv->bv_token)))
 		return (refuse());
 	return (0);
 }
@@ -250,5 +280,103 @@ proto_read_vmm_fail(struct imsg *imsg, struct vmm_fail *vf)
 	TERMINATE(vf->vf_message);
 	if (!TERMINATED(vf->vf_project) || !TERMINATED(vf->vf_name))
 		return (refuse());
+	return (0);
+}
+
+/* castra image rm and prune: an empty digest asks for a prune. */
+int
+proto_read_image_remove(struct imsg *imsg, struct ctl_image_remove *cx)
+{
+	if (imsg_get_data(imsg, cx, sizeof(*cx)) == -1)
+		return (-1);
+	if (!digest_optional(cx->cx_sha256, SHA256_HEX_LEN))
+		return (refuse());
+	return (0);
+}
+
+/*
+ * castrad to castra-imgd.  The artifact is the one castrad took from
+ * castra with proto_read_image, so whatever that reader takes must
+ * pass here too: imgd treats a refused message as a broken castrad.
+ */
+int
+proto_read_img_request(struct imsg *imsg, struct img_request *ir)
+{
+	if (imsg_get_data(imsg, ir, sizeof(*ir)) == -1)
+		return (-1);
+	if (!artifact_valid(&ir->ir_artifact))
+		return (refuse());
+	return (0);
+}
+
+int
+proto_read_img_config(struct imsg *imsg, struct img_config *ic)
+{
+	if (imsg_get_data(imsg, ic, sizeof(*ic)) == -1)
+		return (-1);
+	if (ic->ic_connect_timeout > IMG_TIMEOUT_MAX ||
+	    ic->ic_stall_timeout > IMG_TIMEOUT_MAX ||
+	    ic->ic_retries > IMG_RETRIES_MAX ||
+	    ic->ic_backoff_ms > IMG_BACKOFF_MAX_MS)
+		return (refuse());
+	return (0);
+}
+
+int
+proto_read_img_hold(struct imsg *imsg, struct img_hold *ih)
+{
+	if (imsg_get_data(imsg, ih, sizeof(*ih)) == -1)
+		return (-1);
+	if (!imgmeta_hex_valid(ih->ih_sha256, SHA256_HEX_LEN))
+		return (refuse());
+	return (0);
+}
+
+int
+proto_read_img_remove(struct imsg *imsg, struct img_remove *im)
+{
+	if (imsg_get_data(imsg, im, sizeof(*im)) == -1)
+		return (-1);
+	if (!digest_optional(im->im_sha256, SHA256_HEX_LEN))
+		return (refuse());
+	return (0);
+}
+
+/* castra-imgd to castrad.  The url is shown to the user, never fetched. */
+int
+proto_read_img_progress(struct imsg *imsg, struct img_progress *ip)
+{
+	if (imsg_get_data(imsg, ip, sizeof(*ip)) == -1)
+		return (-1);
+	TERMINATE(ip->ip_url);
+	return (0);
+}
+
+/* The digest names the file that castra-vmm gives QEMU. */
+int
+proto_read_img_ready(struct imsg *imsg, struct img_ready *ir)
+{
+	if (imsg_get_data(imsg, ir, sizeof(*ir)) == -1)
+		return (-1);
+	if (!imgmeta_hex_valid(ir->ir_sha256, SHA256_HEX_LEN))
+		return (refuse());
+	return (0);
+}
+
+int
+proto_read_img_fail(struct imsg *imsg, struct img_fail *fl)
+{
+	if (imsg_get_data(imsg, fl, sizeof(*fl)) == -1)
+		return (-1);
+	TERMINATE(fl->if_message);
+	return (0);
+}
+
+int
+proto_read_img_removed(struct imsg *imsg, struct img_removed *rd)
+{
+	if (imsg_get_data(imsg, rd, sizeof(*rd)) == -1)
+		return (-1);
+	TERMINATE(rd->id_message);
 	return (0);
 }

@@ -18,6 +18,14 @@
 #define CASTRA_PROTO_VERSION	1
 #define PROJECT_ID_MAX		96	/* <slug>-<hash> */
 #define VM_NAME_MAX		(CONFIG_NAME_MAX + 1)
+/*
+ * castrad's children know a project by its key, "<owner uid>.<id>", so
+ * that two users' projects of one id are two projects.  A key passes as
+ * a name (proto_name_valid): an id leaves room for the dot and ten
+ * digits of a uid.
+ */
+#define PROJECT_KEY_MAX		VM_NAME_MAX
+#define PROJECT_ID_LEN		(PROJECT_KEY_MAX - 1 - 11)
 #define TOKEN_HEX_LEN		64
 #define CTL_TEXT_MAX		512
 #define CTL_PATH_MAX		1024
@@ -215,6 +223,9 @@ struct img_config {
 	uint32_t	ic_retries;		/* per mirror */
 	uint32_t	ic_backoff_ms;		/* first retry; doubles */
 };
+#define IMG_TIMEOUT_MAX		3600	/* seconds */
+#define IMG_RETRIES_MAX		10
+#define IMG_BACKOFF_MAX_MS	60000
 
 struct img_hold {
 	char		ih_sha256[SHA256_HEX_LEN + 1];
@@ -305,6 +316,7 @@ struct imsg;
 
 /* proto.c: one reader per payload, exact size, strings terminated */
 int	proto_name_valid(const char *);
+int	proto_id_valid(const char *);
 int	proto_read_hello(struct imsg *, struct ctl_hello *);
 int	proto_read_project(struct imsg *, struct ctl_project *);
 int	proto_read_image(struct imsg *, struct ctl_image *);
@@ -317,5 +329,14 @@ int	proto_read_broker_vm(struct imsg *, struct broker_vm *);
 int	proto_read_vmm_vm(struct imsg *, struct vmm_vm *);
 int	proto_read_vmm_stop_event(struct imsg *, struct vmm_stop_event *);
 int	proto_read_vmm_fail(struct imsg *, struct vmm_fail *);
+int	proto_read_image_remove(struct imsg *, struct ctl_image_remove *);
+int	proto_read_img_request(struct imsg *, struct img_request *);
+int	proto_read_img_config(struct imsg *, struct img_config *);
+int	proto_read_img_hold(struct imsg *, struct img_hold *);
+int	proto_read_img_remove(struct imsg *, struct img_remove *);
+int	proto_read_img_progress(struct imsg *, struct img_progress *);
+int	proto_read_img_ready(struct imsg *, struct img_ready *);
+int	proto_read_img_fail(struct imsg *, struct img_fail *);
+int	proto_read_img_removed(struct imsg *, struct img_removed *);
 
 #endif /* CASTRA_PROTO_H */

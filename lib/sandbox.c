@@ -169,6 +169,7 @@ static const int sandbox_syslog[] = {
 };
 
 #define SANDBOX_MAXNR	512	/* names kept for -S, by number */
+#define SANDBOX_NGROUPS	64	/* _castra's groups, its own among them */
 
 static const char	*sandbox_procname = "castra";
 static char		*sandbox_names[SANDBOX_MAXNR];
@@ -178,7 +179,7 @@ static int		 sandbox_logfd = -1;	/* -S: syslog, without -d */
 
 static void	sandbox_drop(const struct sandbox *);
 static void	sandbox_chroot(const char *, uid_t);
-static void	sandbox_checkids(uid_t, gid_t);
+static void	sandbox_checkids(uid_t, gid_t, const gid_t *, int);
 static void	sandbox_landlock(const struct sandbox *);
 static void	sandbox_seccomp(const struct sandbox *);
 static void	sandbox_report_dest(void);
@@ -240,12 +241,21 @@ sandbox_user(uid_t *uid, gid_t *gid)
 /*
  * Root's way: the chroot while we may still make it, then every user
  * and group id, real, effective and saved, so that none can come back.
+ *
+ * The supplementary groups become _castra's in the group database, and
+ * none of root's stays.  QEMU inherits them from castra-vmm: /dev/kvm
+ * is group kvm's on most hosts, and `make deps` puts _castra in that
+ * group where it exists, so that system mode gets KVM.  Whoever adds
+ * _castra to another group gives every child and every guest's QEMU
+ * that group's rights.
  */
 static void
 sandbox_drop(const struct sandbox *sb)
 {
+	gid_t		 groups[SANDBOX_NGROUPS];
 	uid_t		 uid;
 	gid_t		 gid;
+	int		 ngroups = SANDBOX_NGROUPS;
 
 	if (sandbox_user(&uid, &gid) == -1) {
 		if (errno == ENOENT)
@@ -253,17 +263,21 @@ sandbox_drop(const struct sandbox *sb)
 			    "useradd --system %s", SANDBOX_USER, SANDBOX_USER);
 		fatal("getpwnam %s", SANDBOX_USER);
 	}
+	/* Before the chroot, which hides the group database. */
+	if (getgrouplist(SANDBOX_USER, gid, groups, &ngroups) == -1)
+		fatalx("user %s is in more than %d groups", SANDBOX_USER,
+		    SANDBOX_NGROUPS);
 
 	if (sb->sb_chroot != NULL && !SANDBOX_RELAXED)
 		sandbox_chroot(sb->sb_chroot, uid);
 
-	if (setgroups(1, &gid) == -1)
-		fatal("setgroups %d", (int)gid);
+	if (setgroups(ngroups, groups) == -1)
+		fatal("setgroups of %s", SANDBOX_USER);
 	if (setresgid(gid, gid, gid) == -1)
 		fatal("setresgid %d", (int)gid);
 	if (setresuid(uid, uid, uid) == -1)
 		fatal("setresuid %d", (int)uid);
-	sandbox_checkids(uid, gid);
+	sandbox_checkids(uid, gid, groups, ngroups);
 }
 
 /*
@@ -290,11 +304,11 @@ sandbox_chroot(const char *dir, uid_t uid)
 
 /* Trust no return value: ask the kernel what the ids are now. */
 static void
-sandbox_checkids(uid_t uid, gid_t gid)
+sandbox_checkids(uid_t uid, gid_t gid, const gid_t *want, int nwant)
 {
 	uid_t		 ruid, euid, suid;
-	gid_t		 rgid, egid, sgid, groups[2];
-	int		 n;
+	gid_t		 rgid, egid, sgid, groups[SANDBOX_NGROUPS + 1];
+	int		 i, j, n;
 
 	if (getresuid(&ruid, &euid, &suid) == -1 ||
 	    getresgid(&rgid, &egid, &sgid) == -1)
@@ -302,10 +316,16 @@ sandbox_checkids(uid_t uid, gid_t gid)
 	if (ruid != uid || euid != uid || suid != uid ||
 	    rgid != gid || egid != gid || sgid != gid)
 		fatalx("user and group ids did not change");
-	if ((n = getgroups(2, groups)) == -1)
+	if ((n = getgroups(SANDBOX_NGROUPS + 1, groups)) == -1)
 		fatal("getgroups");
-	if (n != 1 || groups[0] != gid)
+	if (n != nwant)
 		fatalx("supplementary groups remain");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nwant && want[j] != groups[i]; j++)
+			;
+		if (j == nwant)
+			fatalx("group %d remains", (int)groups[i]);
+	}
 	if (setuid(0) != -1 || seteuid(0) != -1)
 		fatalx("could become root again");
 }

@@ -182,18 +182,23 @@ state_mkdirs(const char *root)
 	return (0);
 }
 
-static int
-state_writeall(int fd, const char *buf, size_t len)
+/*
+ * Write all of buf, going on after a signal or a short write: records
+ * here, frames on the bus, an image as castra-imgd copies it.
+ */
+int
+state_write_all(int fd, const void *buf, size_t len)
 {
-	ssize_t	 n;
+	const char	*p = buf;
+	ssize_t		 n;
 
 	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
+		if ((n = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
 		}
-		buf += n;
+		p += n;
 		len -= n;
 	}
 	return (0);
@@ -225,8 +230,8 @@ state_write_json(int dirfd, const char *relpath, json_t *obj, mode_t mode)
 	    O_CLOEXEC, mode)) == -1)
 		goto fail;
 	if (fchmod(fd, mode) == -1 ||
-	    state_writeall(fd, text, strlen(text)) == -1 ||
-	    state_writeall(fd, "\n", 1) == -1 ||
+	    state_write_all(fd, text, strlen(text)) == -1 ||
+	    state_write_all(fd, "\n", 1) == -1 ||
 	    fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {

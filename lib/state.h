@@ -89,6 +89,7 @@ int		 state_project_id(const struct config *, char *, size_t);
 int		 state_root(const struct config *, char *, size_t);
 int		 state_mkdirs(const char *);
 int		 state_mkpath(const char *);
+int		 state_write_all(int, const void *, size_t);
 int		 state_write_json(int, const char *, json_t *, mode_t);
 int		 state_read_json(int, const char *, json_t **);
 int		 state_read_json_err(int, const char *, json_t **, char *,
@@ -99,6 +100,17 @@ int		 state_pid_matches(pid_t, uint64_t);
 int64_t		 state_now_ms(void);
 int64_t		 state_age_ms(int64_t, int64_t);
 int		 state_fresh(int64_t);
+
+/* beneath.c */
+int		 beneath_open(int, const char *, int, mode_t);
+int		 beneath_dir(int, const char *, const char **);
+int		 beneath_create(int, const char *, int, mode_t);
+int		 beneath_unlink(int, const char *);
+int		 beneath_rename(int, const char *, const char *);
+int		 beneath_mkdir(int, const char *, mode_t);
+
+/* logs.c */
+off_t		 logs_tail_start(int, off_t, size_t);
 
 /* project.c */
 void		 castra_seterr(struct castra_error *, int, const char *, ...)

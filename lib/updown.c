@@ -27,6 +27,10 @@
 #include "proto.h"
 #include "state.h"
 
+/* castrad takes every id castra makes (proto_id_valid). */
+_Static_assert(STATE_ID_MAX - 1 <= PROJECT_ID_LEN,
+    "a project id castra makes is too long for castrad");
+
 /* A description of the project, ready to send. */
 struct upload {
 	struct ctl_project	 up_project;
@@ -101,29 +105,13 @@ upload_artifact(struct upload *up, const char *name, uint32_t role,
 		return (-1);
 	}
 	ci = &up->up_images[up->up_nimages];
-	memset(ci, 0, sizeof(*ci));
-	strlcpy(ci->ci_name, name, sizeof(ci->ci_name));
-	ci->ci_role = role;
-	strlcpy(ci->ci_artifact.ca_sha256, a->a_sha256,
-	    sizeof(ci->ci_artifact.ca_sha256));
-	strlcpy(ci->ci_artifact.ca_sha512, a->a_sha512,
-	    sizeof(ci->ci_artifact.ca_sha512));
-	ci->ci_artifact.ca_size = a->a_size;
+	image_artifact(ci, name, role, a);
 	/* A local mirror wins: no download at all. */
 	for (i = 0; i < a->a_nurls && fd == -1; i++)
 		if (strncmp(a->a_urls[i], "file://", 7) == 0)
 			fd = castra_image_open(dir, a->a_urls[i], ce);
-	for (i = 0; i < a->a_nurls && fd == -1; i++) {
-		if (strncmp(a->a_urls[i], "file://", 7) == 0)
-			continue;
-		if (strlcpy(ci->ci_artifact.ca_urls[ci->ci_artifact.ca_nurls],
-		    a->a_urls[i], sizeof(ci->ci_artifact.ca_urls[0])) >=
-		    sizeof(ci->ci_artifact.ca_urls[0])) {
-			castra_seterr(ce, 65, "%s: url too long", a->a_urls[i]);
-			return (-1);
-		}
-		ci->ci_artifact.ca_nurls++;
-	}
+	if (fd == -1 && image_artifact_urls(ci, a, ce) == -1)
+		return (-1);
 	if (fd == -1 && ci->ci_artifact.ca_nurls == 0)
 		return (-1);
 	up->up_imagefds[up->up_nimages++] = fd;

@@ -29,8 +29,9 @@ $(B)/regress/$(1): regress/$(1).sh
 endef
 $(foreach t,$(REGRESS_SH),$(eval $(call regress_sh_rule,$(t))))
 
-# What the end-to-end tests share; each sources it from the build root.
-REGRESS_PROGS += $(B)/regress/project.subr
-$(B)/regress/project.subr: regress/project.subr
+# What the scripts share (common.subr: every area; project.subr: the
+# end-to-end ones); each sources them from the build root.
+REGRESS_PROGS += $(B)/regress/common.subr $(B)/regress/project.subr
+$(B)/regress/%.subr: regress/%.subr
 	@mkdir -p $(dir $@)
 	cp $< $@

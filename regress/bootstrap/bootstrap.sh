@@ -35,13 +35,9 @@ PermitRootLogin prohibit-password
 EOF2
 	/usr/sbin/sshd -D -e -f "$PWD/ssh/sshd_config" 2>ssh/log &
 	echo $! >ssh/mypid
-	i=0
-	until python3 -c "import socket; \
-socket.create_connection(('127.0.0.1', $sshport), 1)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && atf_fail "sshd did not listen: $(cat ssh/log)"
-		sleep 0.1
-	done
+	wait_for 5 "python3 -c \"import socket; \
+socket.create_connection(('127.0.0.1', $sshport), 1)\" 2>/dev/null" ||
+	    atf_fail "sshd did not listen: $(cat ssh/log)"
 }
 
 # The ssh statement for a VM that bootstraps through this test's sshd.
@@ -50,18 +46,19 @@ ssh_stmt()
 	echo "bootstrap ssh user \"root\" port $sshport key \"$PWD/ssh/user\""
 }
 
-status_field()
+# up.out says that every step of VM $1's bootstrap succeeded.
+check_steps()
 {
-	castra -c project/castra.conf status --json >status.json ||
-	    atf_fail "castra status --json failed"
-	python3 -c "import json, sys; s = json.load(open('status.json')); \
-print($1)"
+	for _step in wait-handshake connect transfer apply verify; do
+		grep -q "^   - $1 $_step: success" up.out ||
+		    atf_fail "no successful $_step: $(cat up.out)"
+	done
 }
 
 # A field of the latest run log of VM $1, by a Python expression on l.
 runlog_field()
 {
-	root=$(status_field "s['state_root']")
+	root=$(state_root)
 	python3 - "$root/logs/bootstrap" "$1" "$2" <<'EOF2'
 import json, os, sys
 d, vm, expr = sys.argv[1:]
@@ -74,22 +71,20 @@ EOF2
 
 nlogs()
 {
-	root=$(status_field "s['state_root']")
+	root=$(state_root)
 	ls "$root/logs/bootstrap" 2>/dev/null | grep -c "^$1-" || true
 }
 
 stop_all()
 {
-	export CASTRA_HOME="$PWD/home"
-	bindir=$(atf_config_get bindir)
 	root=
 	if [ -f project/castra.conf ]; then
-		root=$("$bindir/castra" -c project/castra.conf status --json \
-		    2>/dev/null | python3 -c 'import json, sys; \
+		root=$("$(atf_config_get bindir)/castra" \
+		    -c project/castra.conf status --json 2>/dev/null |
+		    python3 -c 'import json, sys; \
 print(json.load(sys.stdin)["state_root"])' 2>/dev/null)
-		"$bindir/castra" -c project/castra.conf down >/dev/null 2>&1
 	fi
-	[ -f home/castrad.pid ] && kill "$(cat home/castrad.pid)" 2>/dev/null
+	stop_projects
 	[ -f ssh/mypid ] && kill "$(cat ssh/mypid)" 2>/dev/null
 	# What the runs unpacked: /tmp/castra-bootstrap-<run id>.
 	if [ -n "$root" ] && [ -d "$root/logs/bootstrap" ]; then
@@ -245,10 +240,7 @@ EOF2
 	chmod 751 project/prov/payload/sub/tool
 
 	atf_check -o save:up.out -e ignore $CASTRA up
-	for step in wait-handshake connect transfer apply verify; do
-		grep -q "^   - web $step: success" up.out ||
-		    atf_fail "no successful $step: $(cat up.out)"
-	done
+	check_steps web
 	grep -q "web: bootstrap completed in" up.out ||
 	    atf_fail "not completed: $(cat up.out)"
 	grep -q "no changes" up.out && atf_fail "a first run was a noop"
@@ -507,21 +499,20 @@ EOF2
 	chmod 755 project/prov/run.sh
 	printf 'payload bytes\n' >project/prov/payload/p
 	atf_check -o save:up.out -e ignore $CASTRA up
-	for step in wait-handshake connect transfer apply verify; do
-		grep -q "^   - web $step: success" up.out ||
-		    atf_fail "no successful $step: $(cat up.out)"
-	done
+	check_steps web
 	grep -q "web: bootstrap started (agent auto)" up.out ||
 	    atf_fail "not through the agent: $(cat up.out)"
-	root=$(status_field "s['state_root']")
+	root=$(state_root)
 	[ "$(runlog_field web "l['status']")" = success ] ||
 	    atf_fail "the run log does not say success"
 
-	# The tar went to QEMU as fw_cfg opt/castra/bootstrap, intact.
+	# The tar went to QEMU as fw_cfg opt/castra/bootstrap, intact:
+	# castra-vmm's copy, as a descriptor.
 	python3 -c "import json, sys; \
 a = json.load(open('$root/vms/web.json'))['argv']; \
-sys.exit(0 if 'name=opt/castra/bootstrap,file=run/web-bootstrap.tar' \
-in a else 1)" || atf_fail "no fw_cfg bootstrap in QEMU's argv"
+p = 'name=opt/castra/bootstrap,file=/proc/self/fd/'; \
+sys.exit(0 if [x for x in a if x.startswith(p)] else 1)" ||
+	    atf_fail "no fw_cfg bootstrap in QEMU's argv"
 	tar -t -v -f "$root/run/web-bootstrap.tar" >tar.list ||
 	    atf_fail "run/web-bootstrap.tar is not a tar"
 	grep -q '^-rwxr-xr-x .* run.sh$' tar.list || atf_fail "$(cat tar.list)"

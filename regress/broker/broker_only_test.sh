@@ -5,22 +5,7 @@
 # warning, and a second up reuses the listener.  Every path is under the
 # case's own directory.
 
-wait_for()
-{
-	i=0
-	while ! eval "$1"; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 atf_test_case running_guests cleanup
 running_guests_head()
@@ -31,9 +16,7 @@ running_guests_head()
 }
 running_guests_body()
 {
-	bindir=$(atf_config_get bindir)
-	export CASTRA_HOME="$(pwd)/home"
-	castra="$bindir/castra -c proj/castra.conf"
+	castra="$(atf_config_get bindir)/castra -c proj/castra.conf"
 	mkdir -p home proj
 	port=$(free_port)
 	printf 'project "bo%s"\nbroker port %s\nvm "v" { disk "../none" }\n' \
@@ -76,15 +59,8 @@ print(json.load(open('$root/broker.json'))['pid'])"
 }
 running_guests_cleanup()
 {
-	export CASTRA_HOME="$(pwd)/home"
 	[ -f guest.pid ] && kill "$(cat guest.pid)" 2>/dev/null
-	if [ -f home/castrad.pid ]; then
-		pid=$(cat home/castrad.pid)
-		kill -TERM "$pid" 2>/dev/null
-		wait_for '! kill -0 $pid 2>/dev/null' ||
-		    kill -KILL "$pid" 2>/dev/null
-	fi
-	return 0
+	castrad_stop
 }
 
 atf_init_test_cases()

@@ -5,69 +5,14 @@
 # case starts a private castrad whose every path is under the case's
 # own directory, and stops it again in its cleanup.
 
-# Poll for a condition, at most 10 s; never a bare sleep.
-wait_for()
-{
-	i=0
-	while [ $i -lt 100 ]; do
-		eval "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-home()
-{
-	echo "$(pwd)/home"
-}
-
-castrad_pid()
-{
-	[ -s "$(home)/castrad.pid" ] && head -n 1 "$(home)/castrad.pid"
-}
-
-# The pid of castrad's child of that name, if there is exactly one.
-child_pid()
-{
-	_p=$(pgrep -P "$1" -x "$2")
-	[ -n "$_p" ] && [ "$(echo "$_p" | wc -l)" -eq 1 ] && echo "$_p"
-}
-
-all_children()
-{
-	child_pid "$1" castra-broker >/dev/null &&
-	    child_pid "$1" castra-vmm >/dev/null &&
-	    child_pid "$1" castra-imgd >/dev/null
-}
-
-# Start castrad in the foreground, in the background of this shell,
-# and wait until it listens and has its three children.  Arguments
-# are more flags for castrad.
-castrad_start()
-{
-	bindir=$(atf_config_get bindir)
-	mkdir -p "$(home)"
-	"$bindir/castrad" -d "$@" -H "$(home)" >castrad.out 2>castrad.err &
-	echo $! >castrad.started
-	if ! wait_for '[ -S "$(home)/castrad.sock" ]'; then
-		cat castrad.err >&2
-		atf_fail "castrad did not make its control socket"
-	fi
-	pid=$(cat castrad.started)
-	if ! wait_for "all_children $pid"; then
-		cat castrad.err >&2
-		atf_fail "castrad $pid does not have its three children"
-	fi
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 # Every process whose command line names this case's home.
 home_procs()
 {
-	_h=$(home)
 	for f in /proc/[0-9]*/cmdline; do
 		case "$(tr '\0' ' ' <"$f" 2>/dev/null)" in
-		*"-H $_h "*)
+		*"-H $CASTRA_HOME "*)
 			echo "$f" | cut -d/ -f3;;
 		esac
 	done
@@ -76,10 +21,7 @@ home_procs()
 
 castrad_cleanup()
 {
-	[ -f castrad.started ] || return 0
-	pid=$(cat castrad.started)
-	kill -TERM "$pid" 2>/dev/null
-	wait_for '! kill -0 $pid 2>/dev/null' || kill -KILL "$pid" 2>/dev/null
+	castrad_stop
 	for p in $(home_procs); do
 		kill -KILL "$p" 2>/dev/null
 	done
@@ -99,6 +41,23 @@ confined()
 	[ "$(status_field $1 Uid)" = "$2	$2	$2	$2" ] &&
 	    [ "$(status_field $1 NoNewPrivs)" = 1 ] &&
 	    { [ "$3" != strict ] || [ "$(status_field $1 Seccomp)" = 2 ]; }
+}
+
+# The supplementary groups of process $1, ascending, on one line.
+proc_groups()
+{
+	status_field $1 Groups | tr ' ' '\n' | sort -n | xargs
+}
+
+# As root, the children hold _castra's groups from the group database;
+# as a user, castrad's own (process $1).
+expected_groups()
+{
+	if [ "$(id -u)" -eq 0 ]; then
+		id -G _castra | tr ' ' '\n' | sort -n | xargs
+	else
+		proc_groups $1
+	fi
 }
 
 expected_uid()
@@ -125,17 +84,22 @@ processes_body()
 	atf_check_equal "$(status_field $pid Uid | cut -f 1)" "$(id -u)"
 
 	uid=$(expected_uid)
+	groups=$(expected_groups $pid)
 	sandbox=$(atf_config_get sandbox strict)
 	fail=
 	for c in castra-broker castra-vmm castra-imgd; do
-		cpid=$(child_pid $pid $c)
+		cpid=$(child_pid $c)
 		atf_check_equal "$(cat /proc/$cpid/comm)" "$c"
 		# The child confines itself once started; give it a moment.
-		wait_for "confined $cpid $uid $sandbox"
+		wait_for 10 "confined $cpid $uid $sandbox"
 		if [ "$(status_field $cpid Uid)" != \
 		    "$uid	$uid	$uid	$uid" ]; then
 			echo "$c: Uid $(status_field $cpid Uid), want $uid" >&2
 			fail="$fail $c:uid"
+		fi
+		if [ "$(proc_groups $cpid)" != "$groups" ]; then
+			echo "$c: Groups $(proc_groups $cpid), want $groups" >&2
+			fail="$fail $c:groups"
 		fi
 		nnp=$(status_field $cpid NoNewPrivs)
 		if [ "$nnp" != 1 ]; then
@@ -150,9 +114,10 @@ processes_body()
 	done
 	# As root, the broker needs no path at all: it is locked away.
 	if [ "$(id -u)" -eq 0 ] && [ "$sandbox" = strict ]; then
-		root=$(readlink /proc/$(child_pid $pid castra-broker)/root)
-		if [ "$root" != "$(home)/empty" ]; then
-			echo "castra-broker: root $root, want $(home)/empty" >&2
+		root=$(readlink /proc/$(child_pid castra-broker)/root)
+		if [ "$root" != "$CASTRA_HOME/empty" ]; then
+			echo "castra-broker: root $root," \
+			    "want $CASTRA_HOME/empty" >&2
 			fail="$fail castra-broker:chroot"
 		fi
 	fi
@@ -176,9 +141,10 @@ report_mode_body()
 	castrad_start -S
 	pid=$(cat castrad.started)
 	for c in castra-broker castra-vmm castra-imgd; do
-		cpid=$(child_pid $pid $c)
+		cpid=$(child_pid $c)
 		atf_check -o match:" -S " tr '\0' ' ' </proc/$cpid/cmdline
-		wait_for "grep -q '^$c: seccomp in report mode' castrad.err" ||
+		wait_for 10 \
+		    "grep -q '^$c: seccomp in report mode' castrad.log" ||
 		    atf_fail "$c does not say it reports forbidden calls"
 	done
 }
@@ -200,19 +166,19 @@ restart_body()
 	uid=$(expected_uid)
 	sandbox=$(atf_config_get sandbox strict)
 	for c in castra-broker castra-vmm castra-imgd; do
-		old=$(child_pid $pid $c)
+		old=$(child_pid $c)
 		others=$(pgrep -P $pid | grep -v "^$old\$" | sort | tr '\n' ' ')
 		kill -KILL "$old"
-		wait_for "p=\$(child_pid $pid $c) && [ \"\$p\" != $old ]" ||
+		wait_for 10 "p=\$(child_pid $c) && [ \"\$p\" != $old ]" ||
 		    atf_fail "$c (pid $old) was not started again"
-		new=$(child_pid $pid $c)
+		new=$(child_pid $c)
 		atf_check_equal "$(cat /proc/$new/comm)" "$c"
-		wait_for "confined $new $uid $sandbox" ||
+		wait_for 10 "confined $new $uid $sandbox" ||
 		    atf_fail "$c (pid $new) was started again unconfined"
 		now=$(pgrep -P $pid | grep -v "^$new\$" | sort | tr '\n' ' ')
 		atf_check_equal "$now" "$others"
 		atf_check -o ignore \
-		    grep -E "$c.* $old.* signal 9" castrad.err
+		    grep -E "$c.* $old.* signal 9" castrad.log
 	done
 	kill -0 "$pid" || atf_fail "castrad died"
 }
@@ -234,14 +200,14 @@ sigterm_body()
 	kids=$(pgrep -P $pid | tr '\n' ' ')
 	atf_check_equal "$(echo $kids | wc -w)" 3
 	kill -TERM "$pid"
-	wait_for "! kill -0 $pid 2>/dev/null" ||
+	wait_for 10 "gone $pid" ||
 	    atf_fail "castrad $pid still runs after SIGTERM"
 	wait "$pid"
 	atf_check_equal "$?" 0
-	wait_for '[ -z "$(home_procs)" ]' ||
+	wait_for 10 '[ -z "$(home_procs)" ]' ||
 	    atf_fail "left behind: $(home_procs)"
-	atf_check -s exit:1 test -e "$(home)/castrad.sock"
-	atf_check -s exit:1 test -e "$(home)/castrad.pid"
+	atf_check -s exit:1 test -e "$CASTRA_HOME/castrad.sock"
+	atf_check -s exit:1 test -e "$CASTRA_HOME/castrad.pid"
 }
 sigterm_cleanup()
 {
@@ -258,14 +224,14 @@ check_body()
 {
 	bindir=$(atf_config_get bindir)
 	atf_check -s exit:0 -o empty -e match:"configuration OK" \
-	    "$bindir/castrad" -n -H "$(home)"
-	atf_check -s exit:1 test -e "$(home)/castrad.pid"
+	    "$bindir/castrad" -n -H "$CASTRA_HOME"
+	atf_check -s exit:1 test -e "$CASTRA_HOME/castrad.pid"
 
 	# Without its children beside it, castrad says which are missing.
 	mkdir alone
 	cp "$bindir/castrad" alone/
 	atf_check -s exit:1 -o empty -e match:"castra-broker" \
-	    ./alone/castrad -n -H "$(home)"
+	    ./alone/castrad -n -H "$CASTRA_HOME"
 }
 
 atf_test_case socket cleanup
@@ -277,7 +243,7 @@ socket_head()
 socket_body()
 {
 	castrad_start
-	sock=$(home)/castrad.sock
+	sock=$CASTRA_HOME/castrad.sock
 	if [ "$(id -u)" -eq 0 ] && getent group castra >/dev/null; then
 		want="660 root castra"
 	else

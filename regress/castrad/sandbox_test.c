@@ -461,6 +461,33 @@ call_block(int out, int in)
 	(void)read(in, &c, 1);
 }
 
+static int
+gid_cmp(const void *a, const void *b)
+{
+	gid_t	 x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * The Groups line of /proc/PID/status for a process that holds these
+ * groups: ascending, as the kernel keeps them after setgroups(2).
+ */
+static void
+groups_line(gid_t *groups, int n, char *buf, size_t len)
+{
+	char	 num[16];
+	int	 i;
+
+	qsort(groups, n, sizeof(groups[0]), gid_cmp);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%s%d", i > 0 ? " " : "",
+		    (int)groups[i]);
+		strlcat(buf, num, len);
+	}
+}
+
 ATF_TC(root_ids);
 ATF_TC_HEAD(root_ids, tc)
 {
@@ -473,13 +500,14 @@ ATF_TC_BODY(root_ids, tc)
 	struct sandbox	 sb;
 	struct child	 c;
 	struct stat	 st;
-	char		 want[64], val[256];
+	char		 want[1024], val[1024];
 	uid_t		 uid;
-	gid_t		 gid;
-	int		 status;
+	gid_t		 gid, groups[64];
+	int		 status, ngroups = 64;
 
 	if (sandbox_user(&uid, &gid) == -1)
 		atf_tc_fail("user %s is missing: run make deps", SANDBOX_USER);
+	ATF_REQUIRE(getgrouplist(SANDBOX_USER, gid, groups, &ngroups) != -1);
 	sandbox_small(&sb);
 	child_start(&c, &sb, call_block, "stderr", NULL);
 	ATF_REQUIRE_EQ(child_read(&c), 1);
@@ -492,7 +520,8 @@ ATF_TC_BODY(root_ids, tc)
 	    (int)gid, (int)gid);
 	proc_status(c.c_pid, "Gid", val, sizeof(val));
 	ATF_CHECK_STREQ(val, want);
-	snprintf(want, sizeof(want), "%d", (int)gid);
+	/* _castra's groups in the database, not root's. */
+	groups_line(groups, ngroups, want, sizeof(want));
 	proc_status(c.c_pid, "Groups", val, sizeof(val));
 	ATF_CHECK_STREQ(val, want);
 	proc_status(c.c_pid, "NoNewPrivs", val, sizeof(val));
@@ -507,6 +536,110 @@ ATF_TC_BODY(root_ids, tc)
 #else
 	ATF_CHECK_STREQ(val, "2");
 #endif
+	status = child_wait(&c);
+	ATF_REQUIRE(WIFEXITED(status));
+	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+static gid_t	 member_gid, other_gid;
+
+/*
+ * In a mount namespace of the child's, a group database of its own:
+ * the host's, with _castra a member of one more group and root of
+ * another, which root, the child so far, then holds.
+ */
+static void
+fake_groups(void)
+{
+	char	 buf[4096];
+	FILE	*in, *out;
+	gid_t	 mine[2] = { 0, other_gid };
+	size_t	 n;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		_exit(93);
+	if ((in = fopen("/etc/group", "r")) == NULL ||
+	    (out = fopen("group", "w")) == NULL)
+		_exit(94);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			_exit(94);
+	fprintf(out, "castra-member:x:%d:%s\n", (int)member_gid,
+	    SANDBOX_USER);
+	fprintf(out, "castra-other:x:%d:root\n", (int)other_gid);
+	if (ferror(in) || fclose(in) == EOF || fclose(out) == EOF)
+		_exit(94);
+	if (mount("group", "/etc/group", NULL, MS_BIND, NULL) == -1 ||
+	    setgroups(2, mine) == -1)
+		_exit(95);
+}
+
+/* A gid that the host's group database does not use. */
+static gid_t
+free_gid(gid_t from)
+{
+	gid_t	 gid;
+
+	for (gid = from; getgrgid(gid) != NULL; gid++)
+		;
+	return (gid);
+}
+
+static void
+call_groups(int out, int in)
+{
+	gid_t	 groups[16];
+	int	 i, n;
+
+	n = getgroups(16, groups);
+	report(out, n);
+	for (i = 0; i < n; i++)
+		report(out, groups[i]);
+	call_block(out, in);
+}
+
+ATF_TC(root_groups);
+ATF_TC_HEAD(root_groups, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "as root the child holds the "
+	    "groups the group database gives _castra, and none of root's");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(root_groups, tc)
+{
+	static const int list[] = { SCMP_SYS(getgroups) };
+	struct sandbox	 sb;
+	struct child	 c;
+	char		 want[1024], val[1024];
+	uid_t		 uid;
+	gid_t		 gid, groups[64];
+	long		 g;
+	int		 status, i, n, ngroups = 64;
+
+	if (sandbox_user(&uid, &gid) == -1)
+		atf_tc_fail("user %s is missing: run make deps", SANDBOX_USER);
+	ATF_REQUIRE(getgrouplist(SANDBOX_USER, gid, groups, &ngroups) != -1);
+	ATF_REQUIRE(ngroups < 62);
+	member_gid = free_gid(64000);
+	other_gid = free_gid(member_gid + 1);
+	groups[ngroups++] = member_gid;
+
+	sandbox_small(&sb);
+	sb.sb_syscalls = list;
+	sb.sb_nsyscalls = sizeof(list) / sizeof(list[0]);
+	child_start(&c, &sb, call_groups, "stderr", fake_groups);
+	ATF_REQUIRE((n = child_read(&c)) > 0);
+	ATF_CHECK_EQ(n, ngroups);
+	for (i = 0; i < n; i++) {
+		g = child_read(&c);
+		ATF_CHECK_MSG(g != 0 && g != (long)other_gid,
+		    "the child kept root's group %ld", g);
+	}
+	ATF_REQUIRE_EQ(child_read(&c), 1);
+	groups_line(groups, ngroups, want, sizeof(want));
+	proc_status(c.c_pid, "Groups", val, sizeof(val));
+	ATF_CHECK_STREQ(val, want);
 	status = child_wait(&c);
 	ATF_REQUIRE(WIFEXITED(status));
 	ATF_CHECK_EQ(WEXITSTATUS(status), 0);
@@ -704,6 +837,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, report_mode);
 	ATF_TP_ADD_TC(tp, report_mode_syslog);
 	ATF_TP_ADD_TC(tp, root_ids);
+	ATF_TP_ADD_TC(tp, root_groups);
 	ATF_TP_ADD_TC(tp, root_chroot);
 	ATF_TP_ADD_TC(tp, landlock_paths);
 	ATF_TP_ADD_TC(tp, landlock_tcp);

@@ -1,53 +1,21 @@
-# Helpers shared by regress/faults and regress/load: a private
-# CASTRA_HOME with a castrad of the test's own (castrad -d, its log in
-# castrad.log), a project file on a free broker port, and checks that
-# find QEMU processes by their -name and the state root in their cwd.
-# Cleanup stops what the test case started, by pid, never by name.
+# Helpers shared by regress/faults and regress/load, on top of
+# project.subr: an image served over http, children of castrad killed,
+# and checks that find QEMU processes by their -name and the state root
+# in their cwd.  Cleanup stops what the test case started, by pid, never
+# by name.
 
 . "$(atf_get_srcdir)/../project.subr"
 
-# Poll for a condition (a shell command) up to $1 seconds.
-wait_for()
+# Image "over-http" for the project: the default image with its disk
+# fetched from URL $1.
+http_image()
 {
-	_end=$(($(date +%s) + $1))
-	shift
-	until eval "$@"; do
-		[ "$(date +%s)" -ge "$_end" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-# Start castrad in the foreground of a background job, logging to
-# castrad.log, and wait for its control socket.
-start_castrad()
-{
-	rm -f home/castrad.sock
-	"$bindir/castrad" -d -v -H "$CASTRA_HOME" >>castrad.log 2>&1 &
-	echo $! >castrad.started
-	wait_for 10 '[ -S home/castrad.sock ] && castrad_children_up' ||
-	    atf_fail "castrad did not start: $(tail -5 castrad.log)"
-}
-
-castrad_pid()
-{
-	cat home/castrad.pid 2>/dev/null | tr -d '\n'
-}
-
-# The pid of castrad's child named $1, or nothing.
-child_pid()
-{
-	_pp=$(castrad_pid)
-	[ -n "$_pp" ] || return 0
-	ps -o pid=,stat=,comm= --ppid "$_pp" 2>/dev/null |
-	    awk -v n="$1" '$3 == n && $2 !~ /^[ZX]/ { print $1; exit }'
-}
-
-castrad_children_up()
-{
-	[ -n "$(child_pid castra-broker)" ] &&
-	    [ -n "$(child_pid castra-vmm)" ] &&
-	    [ -n "$(child_pid castra-imgd)" ]
+	sed -e 's/image "castra-default"/image "over-http"/' \
+	    -e "s|url \"file://[^\"]*rootfs.qcow2\"|url \"$1\"|" \
+	    "$builddir/image/default-image.conf" >project/http-image.conf
+	grep -qF "url \"$1\"" project/http-image.conf ||
+	    atf_fail "no url $1 in the image"
+	echo 'include "http-image.conf"' >>project/castra.conf
 }
 
 # Kill castrad's child $1 with SIGKILL and wait until castrad has
@@ -108,39 +76,6 @@ wait_no_qemu()
 	    atf_fail "QEMU of $1 still runs: $(qemu_pids "$1" "$2")"
 }
 
-# A field of `castra status --json`, by a Python expression on `s`.
-status_field()
-{
-	$CASTRA status --json >status.json 2>status.err ||
-	    atf_fail "castra status --json failed: $(cat status.err)"
-	python3 -c "import json, sys; s = json.load(open('status.json')); \
-print($1)"
-}
-
-check_status()
-{
-	_got=$(status_field "$1")
-	[ "$_got" = "$2" ] || atf_fail "$1 is $_got, not $2"
-}
-
-wait_status()
-{
-	_sf=$1
-	_sv=$3
-	wait_for "$2" '[ "$(status_field "$_sf")" = "$_sv" ]' ||
-	    atf_fail "$1 is $(status_field "$1"), not $3, after $2 s"
-}
-
-state_root()
-{
-	status_field "s['state_root']"
-}
-
-json_get()
-{
-	python3 -c "import json; print(json.load(open('$1')).get('$2'))"
-}
-
 # Every cached image still hashes to its name; no partial file is left.
 check_cache()
 {
@@ -160,19 +95,31 @@ check_no_overlay()
 	    atf_fail "the overlay of stopped VM $1 is left"
 }
 
+# VM solo of state root $root comes up reachable with one QEMU, and
+# goes down leaving no QEMU, no overlay and the image cache intact.
+check_up_down()
+{
+	atf_check -o match:"solo: reachable" $CASTRA up --wait
+	check_qemus solo "$root" 1
+	atf_check -o match:"is down" $CASTRA down
+	check_qemus solo "$root" 0
+	check_no_overlay solo "$root"
+	check_cache
+}
+
+# Kill castrad with SIGKILL, and wait until castra-vmm is no longer its
+# child.
+kill_castrad()
+{
+	kill -9 "$(castrad_pid)"
+	wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+}
+
 # Stop everything the test case started: the project, castrad, and any
 # QEMU whose cwd is one of this test case's state roots.
 stop_all()
 {
-	export CASTRA_HOME="$PWD/home"
-	bindir=$(atf_config_get bindir)
-	for _c in project*/castra.conf; do
-		[ -f "$_c" ] || continue
-		timeout 60 "$bindir/castra" -c "$_c" down >/dev/null 2>&1
-	done
-	_p=$(castrad_pid)
-	[ -n "$_p" ] && kill "$_p" 2>/dev/null
-	[ -f castrad.started ] && kill "$(cat castrad.started)" 2>/dev/null
+	stop_projects
 	for _d in /proc/[0-9]*; do
 		case "$(readlink "$_d/cwd" 2>/dev/null)" in
 		"$PWD"/home/projects/*|"$PWD"/roots/*)

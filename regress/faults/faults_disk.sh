@@ -25,15 +25,6 @@ unmount_all()
 	rm -f mounts
 }
 
-start_httpd()
-{
-	mkdir -p www
-	ln -sf "$builddir/image/rootfs.qcow2" www/rootfs.qcow2
-	python3 "$srcdir/regress/imgd/httpd.py" www httpd.log httpd.port &
-	echo $! >httpd.pid
-	wait_for 10 '[ -s httpd.port ]' || atf_fail "httpd did not start"
-}
-
 # Nothing half-made in the cache: every file is a verified image or
 # its metadata, and no partial download is left.
 check_no_partial()
@@ -58,29 +49,20 @@ download_full_head()
 }
 download_full_body()
 {
-	setup_project <<'EOF2'
-include "http-image.conf"
-vm "solo" {
-	image "over-http"
-	memory 256M
-}
-EOF2
+	solo_project over-http
+	mkdir -p www
+	ln -sf "$builddir/image/rootfs.qcow2" www/rootfs.qcow2
 	start_httpd
 	# The default image's disk over http, its kernel and initrd from
 	# files: 18 MiB holds the kernel and initrd (16 MiB) but not all
 	# three.
-	url="http://127.0.0.1:$(cat httpd.port)/ok/rootfs.qcow2"
-	sed -e 's/image "castra-default"/image "over-http"/' \
-	    -e "s|url \"file://[^\"]*rootfs.qcow2\"|url \"$url\"|" \
-	    "$builddir/image/default-image.conf" >project/http-image.conf
-	grep -q "http://127.0.0.1" project/http-image.conf ||
-	    atf_fail "no http url in the image"
+	http_image "$base/ok/rootfs.qcow2"
 	small_tmpfs home 18m
-	start_castrad
+	castrad_start -v
 	$CASTRA up --wait >up.out 2>&1 && atf_fail "up succeeded on a full disk"
 	grep -q "No space left on device" up.out ||
 	    atf_fail "up does not say the disk is full: $(cat up.out)"
-	grep -q "GET /ok/rootfs.qcow2" httpd.log ||
+	grep -q "GET /ok/rootfs.qcow2" http.log ||
 	    atf_fail "the image was not fetched over http"
 	root=$(state_root)
 	check_qemus solo "$root" 0
@@ -90,16 +72,12 @@ EOF2
 
 	# With room, the same up works and reuses what was cached.
 	mount -o remount,size=512m home || atf_fail "cannot grow the tmpfs"
-	atf_check -o match:"solo: reachable" $CASTRA up --wait
-	check_qemus solo "$root" 1
-	atf_check -o match:"is down" $CASTRA down
-	check_qemus solo "$root" 0
-	check_no_overlay solo "$root"
+	check_up_down
 	check_no_partial
 }
 download_full_cleanup()
 {
-	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
+	stop_httpd
 	stop_all
 	unmount_all
 }
@@ -113,15 +91,10 @@ overlay_full_head()
 }
 overlay_full_body()
 {
-	setup_project <<EOF2
-state "$PWD/roots/full"
-vm "solo" {
-	image "castra-default"
-	memory 256M
-}
-EOF2
+	solo_project
+	echo "state \"$PWD/roots/full\"" >>project/castra.conf
 	small_tmpfs roots/full 1m
-	start_castrad
+	castrad_start -v
 	root=$(state_root)
 	[ "$root" = "$PWD/roots/full" ] || atf_fail "state root is $root"
 	# The state root's directories first, then no room at all.
@@ -145,12 +118,7 @@ EOF2
 
 	rm "$root/filler"
 	mount -o remount,size=512m "$root" || atf_fail "cannot grow the tmpfs"
-	atf_check -o match:"solo: reachable" $CASTRA up --wait
-	check_qemus solo "$root" 1
-	atf_check -o match:"is down" $CASTRA down
-	check_qemus solo "$root" 0
-	check_no_overlay solo "$root"
-	check_cache
+	check_up_down
 }
 overlay_full_cleanup()
 {

@@ -7,16 +7,6 @@
 
 . "$(atf_get_srcdir)/common.sh"
 
-solo_project()
-{
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-	memory 256M
-}
-EOF2
-}
-
 # Does the broker of the project answer on its port with its banner?
 banner_ok()
 {
@@ -43,7 +33,7 @@ children_at_rest_head()
 children_at_rest_body()
 {
 	solo_project
-	start_castrad
+	castrad_start -v
 	atf_check -o match:"solo: reachable" $CASTRA up --wait
 	root=$(state_root)
 	qemu=$(json_get "$root/vms/solo.json" pid)
@@ -100,16 +90,15 @@ castrad_at_rest_head()
 castrad_at_rest_body()
 {
 	solo_project
-	start_castrad
+	castrad_start -v
 	atf_check -o match:"solo: reachable" $CASTRA up --wait
 	root=$(state_root)
 	qemu=$(json_get "$root/vms/solo.json" pid)
-	kill -9 "$(castrad_pid)"
-	wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+	kill_castrad
 	kill -0 "$qemu" || atf_fail "QEMU died with castrad"
 	check_status "s['vms'][0]['state']" "running"
 
-	start_castrad
+	castrad_start -v
 	grep -q "adopted running VMs" castrad.log ||
 	    atf_fail "the new castrad did not adopt the project"
 	check_banner
@@ -154,12 +143,7 @@ check_recovers()
 	check_no_overlay solo "$root"
 	check_status "s['vms'][0]['state']" "stopped"
 	check_cache
-	atf_check -o match:"solo: reachable" $CASTRA up --wait
-	check_qemus solo "$root" 1
-	atf_check -o match:"is down" $CASTRA down
-	check_qemus solo "$root" 0
-	check_no_overlay solo "$root"
-	check_cache
+	check_up_down
 }
 
 atf_test_case during_up cleanup
@@ -172,7 +156,7 @@ during_up_head()
 during_up_body()
 {
 	solo_project
-	start_castrad
+	castrad_start -v
 	root="$PWD/home/projects/$(ls home/projects 2>/dev/null)"
 
 	for victim in castra-vmm qemu castra-broker castrad; do
@@ -194,7 +178,7 @@ during_up_body()
 			grep -q "castrad" up.out ||
 			    atf_fail "up does not say why: $(cat up.out)"
 			wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
-			start_castrad
+			castrad_start -v
 			;;
 		*)
 			kill_child $victim
@@ -222,17 +206,9 @@ during_down_head()
 }
 during_down_body()
 {
-	setup_project <<'EOF2'
-include "deaf.conf"
-vm "solo" {
-	image "deaf"
-	memory 256M
-}
-EOF2
-	sed -e 's/image "castra-default"/image "deaf"/' \
-	    -e 's/cmdline "\(.*\)"/cmdline "\1 castra.poweroff=ignore"/' \
-	    "$builddir/image/default-image.conf" >project/deaf.conf
-	start_castrad
+	solo_project deaf
+	deaf_image
+	castrad_start -v
 	for victim in castra-vmm castra-broker castrad; do
 		atf_check -o match:"solo: reachable" $CASTRA up --wait
 		root=$(state_root)
@@ -247,7 +223,7 @@ EOF2
 			wait "$(cat down.pid)" &&
 			    atf_fail "down succeeded without castrad"
 			wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
-			start_castrad
+			castrad_start -v
 			;;
 		*)
 			kill_child $victim
@@ -278,22 +254,13 @@ imgd_during_download_head()
 }
 imgd_during_download_body()
 {
-	setup_project <<'EOF2'
-include "http-image.conf"
-vm "solo" {
-	image "over-http"
-	memory 256M
-}
-EOF2
+	solo_project over-http
 	python3 "$(atf_get_srcdir)/slowhttpd.py" \
 	    "$builddir/image/rootfs.qcow2" httpd.log httpd.port &
 	echo $! >httpd.pid
 	wait_for 10 '[ -s httpd.port ]' || atf_fail "httpd did not start"
-	url="http://127.0.0.1:$(cat httpd.port)/rootfs.qcow2"
-	sed -e 's/image "castra-default"/image "over-http"/' \
-	    -e "s|url \"file://[^\"]*rootfs.qcow2\"|url \"$url\"|" \
-	    "$builddir/image/default-image.conf" >project/http-image.conf
-	start_castrad
+	http_image "http://127.0.0.1:$(cat httpd.port)/rootfs.qcow2"
+	castrad_start -v
 	up_background
 	wait_for 30 'grep -q "^GET" httpd.log' ||
 	    atf_fail "the image was not requested: $(cat up.out)"
@@ -313,7 +280,7 @@ EOF2
 }
 imgd_during_download_cleanup()
 {
-	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
+	stop_httpd
 	stop_all
 }
 

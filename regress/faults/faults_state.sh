@@ -7,16 +7,6 @@
 
 . "$(atf_get_srcdir)/common.sh"
 
-solo_project()
-{
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-	memory 256M
-}
-EOF2
-}
-
 # Keep the first half of file $1.
 truncate_half()
 {
@@ -33,7 +23,7 @@ corrupt_records_head()
 corrupt_records_body()
 {
 	solo_project
-	start_castrad
+	castrad_start -v
 	atf_check -o match:"solo: reachable" $CASTRA up --wait
 	root=$(state_root)
 	qemu=$(json_get "$root/vms/solo.json" pid)
@@ -68,10 +58,9 @@ corrupt_records_body()
 	# anyway, and down finds the VM through its own record.
 	atf_check -o match:"solo: reachable" $CASTRA up --wait
 	qemu=$(json_get "$root/vms/solo.json" pid)
-	kill -9 "$(castrad_pid)"
-	wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+	kill_castrad
 	echo '{"name": "x", "config": 7' >"$root/project.json"
-	start_castrad
+	castrad_start -v
 	check_status "s['vms'][0]['state']" "running"
 	atf_check -o match:"is down" $CASTRA down
 	wait_no_qemu solo "$root" 20
@@ -81,10 +70,9 @@ corrupt_records_body()
 	# not start a second QEMU beside the one still running.
 	atf_check -o match:"solo: reachable" $CASTRA up --wait
 	qemu=$(json_get "$root/vms/solo.json" pid)
-	kill -9 "$(castrad_pid)"
-	wait_for 10 '[ -z "$(child_pid castra-vmm)" ]'
+	kill_castrad
 	: >"$root/vms/solo.json"
-	start_castrad
+	castrad_start -v
 	check_status "s['vms'][0]['state']" "error"
 	$CASTRA up --wait >up.out 2>&1 && atf_fail "up started over a QEMU"
 	check_qemus solo "$root" 1
@@ -117,7 +105,7 @@ stale_pid_head()
 stale_pid_body()
 {
 	solo_project
-	start_castrad
+	castrad_start -v
 	root=$(state_root)
 	mkdir -p "$root/vms" "$root/overlays"
 	sleep 300 &
@@ -189,7 +177,7 @@ races_and_clock_head()
 races_and_clock_body()
 {
 	solo_project
-	start_castrad
+	castrad_start -v
 	# Two ups at once: one brings the project up, the other is told
 	# the project is busy (or, if it came late, already up).
 	$CASTRA up --wait >up1.out 2>&1 &

@@ -4,36 +4,15 @@
 # plays the broker: retries while no broker listens, after a denial and
 # after a server that is not a broker.
 
-wait_for() {
-	tries=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		tries=$((tries - 1))
-		[ $tries -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
-has_lines() {
-	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 granted_twice() {
 	[ "$(grep -c "hello granted" agent.err)" -eq 2 ]
 }
 
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
-
 agent_path() {
 	agent=$(atf_config_get builddir)/guest/castra-agent
 	[ -x "$agent" ] || atf_fail "no $agent; run make"
-}
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # start_listener PORT MODE
@@ -73,7 +52,7 @@ retry_body() {
 	port=$(free_port)
 	start_agent "$port" -1
 	pid=$(cat agent.pid)
-	wait_for 5 grep -q retrying agent.err ||
+	wait_for 5 "grep -q retrying agent.err" ||
 	    atf_fail "no failed attempt logged: $(cat agent.err)"
 	start_listener "$port" grant
 	wait_for 10 gone "$pid" || atf_fail "agent still running"
@@ -163,7 +142,7 @@ restart_body() {
 
 	kill "$(cat listener.pid)"
 	wait "$(cat listener.pid)" || true
-	wait_for 10 grep -q "closed by broker" agent.err ||
+	wait_for 10 'grep -q "closed by broker" agent.err' ||
 	    atf_fail "the agent did not notice: $(cat agent.err)"
 	mv listener listener.old
 	start_listener "$port" grant

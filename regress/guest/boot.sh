@@ -4,24 +4,7 @@
 # plays the broker's side of the handshake, and check what castra-agent
 # says and that the guest powers off when QEMU presses the power button.
 
-# Poll for a condition, every 0.1 s, for at most $1 seconds.
-wait_for() {
-	tries=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		tries=$((tries - 1))
-		[ $tries -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
-has_lines() {
-	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
-}
-
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 image_dir() {
 	echo "$(atf_config_get builddir)/image"

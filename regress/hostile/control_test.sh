@@ -7,33 +7,14 @@
 # gave it, and still brings up the broker of a small project for a
 # well-behaved castra.
 
-# Poll for a condition, at most 10 s; never a bare sleep.
-wait_for()
-{
-	i=0
-	while [ $i -lt 100 ]; do
-		eval "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$(atf_get_srcdir)/../common.subr"
 
-# CASTRA_HOME of the case: under its work directory, or wherever
-# castrad.home says (the unprivileged case needs a path that another
-# user may traverse).
-home()
-{
-	if [ -f castrad.home ]; then
-		cat castrad.home
-	else
-		echo "$(pwd)/home"
-	fi
-}
+# A fetch from nowhere fails at once rather than after retries.
+export CASTRA_IMGD_RETRIES=1 CASTRA_IMGD_BACKOFF_MS=1
 
 sock()
 {
-	echo "$(home)/castrad.sock"
+	echo "$CASTRA_HOME/castrad.sock"
 }
 
 ctlclient()
@@ -41,49 +22,20 @@ ctlclient()
 	"$(atf_config_get builddir)/regress/hostile/ctlclient" "$(sock)" "$@"
 }
 
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 fd_count()
 {
 	ls "/proc/$1/fd" | wc -l
 }
 
-castrad_start()
-{
-	bindir=$(atf_config_get bindir)
-	mkdir -p "$(home)"
-	# A fetch from nowhere fails at once rather than after retries.
-	CASTRA_IMGD_RETRIES=1 CASTRA_IMGD_BACKOFF_MS=1 \
-	    "$bindir/castrad" -d -H "$(home)" >castrad.out 2>castrad.err &
-	echo $! >castrad.started
-	if ! wait_for '[ -S "$(sock)" ] &&
-	    [ "$(pgrep -c -P $(cat castrad.started))" -eq 3 ]'; then
-		cat castrad.err >&2
-		atf_fail "castrad did not start"
-	fi
-}
-
-castrad_pid()
-{
-	cat castrad.started
-}
-
 castrad_alive()
 {
 	kill -0 "$(castrad_pid)" 2>/dev/null ||
-	    { cat castrad.err >&2; atf_fail "castrad died: $1"; }
+	    { cat castrad.log >&2; atf_fail "castrad died: $1"; }
 }
 
 castrad_cleanup()
 {
-	[ -f castrad.started ] || return 0
-	pid=$(cat castrad.started)
-	kill -TERM "$pid" 2>/dev/null
-	wait_for '! kill -0 $pid 2>/dev/null' || kill -KILL "$pid" 2>/dev/null
+	castrad_stop
 	if [ -f castrad.tmpdir ]; then
 		rm -rf "$(cat castrad.tmpdir)"
 	fi
@@ -107,16 +59,13 @@ well_behaved()
 		echo "}"
 	} >good/castra.conf
 	# The castrad under attack, not one that castra would start.
-	h=$(home)
-	[ -S "$h/castrad.sock" ] || atf_fail "castrad is not listening $1"
-	(cd good && CASTRA_HOME="$h" "$bindir/castra" up --broker-only) \
-	    >good.out 2>&1 ||
-	    { cat good.out castrad.err >&2;
+	[ -S "$(sock)" ] || atf_fail "castrad is not listening $1"
+	(cd good && "$bindir/castra" up --broker-only) >good.out 2>&1 ||
+	    { cat good.out castrad.log >&2;
 	    atf_fail "castra up --broker-only failed $1"; }
 	atf_check -o match:"listening" cat good.out
-	(cd good && CASTRA_HOME="$h" "$bindir/castra" down) \
-	    >good.out 2>&1 ||
-	    { cat good.out castrad.err >&2; atf_fail "castra down failed $1"; }
+	(cd good && "$bindir/castra" down) >good.out 2>&1 ||
+	    { cat good.out castrad.log >&2; atf_fail "castra down failed $1"; }
 }
 
 # Run an attack and check what castrad did, one line of ctlclient's.
@@ -129,7 +78,7 @@ attack()
 	$_want)
 		;;
 	*)
-		cat castrad.err >&2
+		cat castrad.log >&2
 		atf_fail "attack $1: castrad answered \"$_got\", not $_want"
 		;;
 	esac
@@ -166,9 +115,10 @@ malformed_body()
 	attack closed extra-image root
 	attack closed wrong-id root
 	attack closed unknown-type
+	attack closed pull-upper
 
 	# Every descriptor that came with the attacks was closed.
-	wait_for '[ "$(fd_count $pid)" -eq "$before" ]' ||
+	wait_for 10 '[ "$(fd_count $pid)" -eq "$before" ]' ||
 	    atf_fail "castrad had $before descriptors, now" \
 	    "$(fd_count $pid): $(ls -l /proc/$pid/fd)"
 	# Nothing was made in the state root it was shown.
@@ -192,10 +142,10 @@ idle_body()
 	"$(atf_config_get builddir)/regress/hostile/ctlclient" "$(sock)" \
 	    idle 70 >idle.out &
 	echo $! >idle.pid
-	wait_for 'grep -qs "70 connected" idle.out' ||
+	wait_for 10 'grep -qs "70 connected" idle.out' ||
 	    atf_fail "ctlclient could not connect 70 times: $(cat idle.out)"
-	wait_for 'grep -q "said nothing; closed to make room" castrad.err' ||
-	    atf_fail "castrad did not make room: $(tail castrad.err)"
+	wait_for 10 'grep -q "said nothing; closed to make room" castrad.log' ||
+	    atf_fail "castrad did not make room: $(tail castrad.log)"
 	castrad_alive "with 70 idle connections"
 	well_behaved "while 70 idle connections are open"
 	kill -0 "$(cat idle.pid)" || atf_fail "the idle client is gone"
@@ -205,7 +155,7 @@ idle_cleanup()
 	if [ -f idle.pid ]; then
 		pid=$(cat idle.pid)
 		kill "$pid" 2>/dev/null
-		wait_for '! kill -0 $pid 2>/dev/null'
+		wait_for 10 "gone $pid"
 	fi
 	castrad_cleanup
 }
@@ -224,8 +174,8 @@ vanish_body()
 	    "$(atf_config_get builddir)/regress/hostile/ctlclient" \
 	    "$(sock)" vanish root
 	# The up went on without its client, and failed on its image.
-	wait_for 'grep -q "hostile-0123abcd: image img:" castrad.err' ||
-	    atf_fail "castrad did not finish the up: $(tail castrad.err)"
+	wait_for 10 'grep -q "hostile-0123abcd: image img:" castrad.log' ||
+	    atf_fail "castrad did not finish the up: $(tail castrad.log)"
 	castrad_alive "after its client vanished"
 	[ -f root/project.json ] || atf_fail "the up never began"
 	well_behaved "after a client vanished"
@@ -271,7 +221,7 @@ unprivileged_body()
 	dir=$(mktemp -d /tmp/castra-hostile.XXXXXX)
 	echo "$dir" >castrad.tmpdir
 	chmod 755 "$dir"
-	echo "$dir/home" >castrad.home
+	CASTRA_HOME="$dir/home"
 	castrad_start
 	client="$(atf_config_get builddir)/regress/hostile/ctlclient"
 	[ -x "$client" ] && setpriv --reuid=nobody --regid=nogroup \

@@ -12,7 +12,8 @@
  *
  * Attacks that need a state root open the directory given as the
  * argument (default ".") and send it the way castra does; the project
- * they describe has the broker port $CTLCLIENT_PORT (default 1).
+ * they describe has the broker port $CTLCLIENT_PORT (default 1) and the
+ * id $CTLCLIENT_ID (default hostile-0123abcd).
  */
 
 #include <sys/types.h>
@@ -31,12 +32,12 @@
 
 #include "imsg.h"
 #include "proto.h"
+#include "../rawimsg.h"
 
 #define CC_DEADLINE_MS	5000
 #define CC_PROJECT_ID	"hostile-0123abcd"
 #define CC_TOKEN	"0123456789abcdef0123456789abcdef" \
 			"0123456789abcdef0123456789abcdef"
-#define CC_FD_MARK	0x80000000U
 
 struct attack {
 	const char	*a_name;
@@ -150,42 +151,17 @@ cc_first_event(int fd)
 	printf("%s\n", type == IMSG_CTL_EVENT ? "gone" : "answered");
 }
 
-/* One message of raw bytes; len is the header's, whatever follows. */
+/*
+ * One message of raw bytes; len is the header's, whatever follows.
+ * castrad may close before an attack has sent all of it: cc_outcome
+ * then reports the close.
+ */
 static void
 cc_raw(int fd, uint32_t type, uint32_t len, const void *data, size_t n,
     int passfd)
 {
-	struct imsg_hdr	 hdr;
-	struct msghdr	 msg;
-	struct iovec	 iov[2];
-	struct cmsghdr	*cmsg;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.type = type;
-	hdr.len = len;
-	hdr.pid = getpid();
-	memset(&msg, 0, sizeof(msg));
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = n;
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
-	if (passfd != -1) {
-		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-		msg.msg_control = cmsgbuf.buf;
-		msg.msg_controllen = sizeof(cmsgbuf.buf);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(cmsg), &passfd, sizeof(int));
-	}
-	if (sendmsg(fd, &msg, MSG_NOSIGNAL) == -1)
+	if (rawimsg_send(fd, type, len, data, n, passfd) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET)
 		err(1, "sendmsg");
 }
 
@@ -195,7 +171,7 @@ cc_send(int fd, uint32_t type, const void *data, size_t len, int passfd)
 {
 	uint32_t	 hlen = IMSG_HEADER_SIZE + len;
 
-	cc_raw(fd, type, passfd == -1 ? hlen : (hlen | CC_FD_MARK), data,
+	cc_raw(fd, type, passfd == -1 ? hlen : (hlen | RAWIMSG_FD_MARK), data,
 	    len, passfd);
 }
 
@@ -208,6 +184,17 @@ cc_hello(int fd, uint32_t version)
 	ch.ch_version = version;
 	strlcpy(ch.ch_software, "ctlclient", sizeof(ch.ch_software));
 	cc_send(fd, IMSG_CTL_HELLO, &ch, sizeof(ch), -1);
+}
+
+/* The project's id: another user's, to squat it, or ours. */
+static const char *
+cc_id(void)
+{
+	const char	*env;
+
+	if ((env = getenv("CTLCLIENT_ID")) != NULL && *env != '\0')
+		return (env);
+	return (CC_PROJECT_ID);
 }
 
 static void
@@ -224,7 +211,7 @@ cc_project(int fd, const char *root, uint32_t nimages, uint32_t nvms,
 		port = strtonum(env, 1, 65535, NULL);
 
 	memset(&cp, 0, sizeof(cp));
-	strlcpy(cp.cp_id, CC_PROJECT_ID, sizeof(cp.cp_id));
+	strlcpy(cp.cp_id, cc_id(), sizeof(cp.cp_id));
 	strlcpy(cp.cp_name, "hostile", sizeof(cp.cp_name));
 	strlcpy(cp.cp_config, "/nonexistent/castra.conf",
 	    sizeof(cp.cp_config));
@@ -344,7 +331,7 @@ attack_fd_hello(int fd, const char *arg)
 	cc_send(fd, IMSG_CTL_HELLO, &ch, sizeof(ch), nfd);
 	close(nfd);
 	/* Still a usable connection: a request it cannot do is refused. */
-	cc_request(fd, IMSG_CTL_UP_REQUEST, CC_PROJECT_ID, 0);
+	cc_request(fd, IMSG_CTL_UP_REQUEST, cc_id(), 0);
 }
 
 /* A descriptor that no header claims breaks the framing. */
@@ -431,14 +418,38 @@ attack_unknown_type(int fd, const char *arg)
 	cc_send(fd, IMSG_BROKER_VM, &bv, sizeof(bv), -1);
 }
 
+/*
+ * A pull whose digest is in capitals, which castra never sends since it
+ * lowercases the project file's.  castrad must refuse it at the door:
+ * castra-imgd names images by the lower-case digest, refuses any other
+ * as a broken castrad's and exits, and castrad would restart it with
+ * the same request for ever.
+ */
+static void
+attack_pull_upper(int fd, const char *arg)
+{
+	struct ctl_image	 ci;
+
+	cc_hello(fd, CASTRA_PROTO_VERSION);
+	memset(&ci, 0, sizeof(ci));
+	strlcpy(ci.ci_name, "img", sizeof(ci.ci_name));
+	ci.ci_role = CTL_IMAGE_DISK;
+	strlcpy(ci.ci_artifact.ca_urls[0], "http://127.0.0.1:1/disk.qcow2",
+	    sizeof(ci.ci_artifact.ca_urls[0]));
+	ci.ci_artifact.ca_nurls = 1;
+	strlcpy(ci.ci_artifact.ca_sha256, "E3B0C44298FC1C149AFBF4C8996FB924"
+	    "27AE41E4649B934CA495991B7852B855",
+	    sizeof(ci.ci_artifact.ca_sha256));
+	cc_send(fd, IMSG_CTL_IMAGE_PULL, &ci, sizeof(ci), -1);
+}
+
 /* A proper up request for a state root that is not the client's. */
 static void
 attack_foreign_root(int fd, const char *arg)
 {
 	cc_hello(fd, CASTRA_PROTO_VERSION);
 	cc_project(fd, arg, 0, 0, 1);
-	cc_request(fd, IMSG_CTL_UP_REQUEST, CC_PROJECT_ID,
-	    CTL_UP_BROKER_ONLY);
+	cc_request(fd, IMSG_CTL_UP_REQUEST, cc_id(), CTL_UP_BROKER_ONLY);
 }
 
 /* An up whose client is gone before castrad can answer. */
@@ -467,7 +478,7 @@ attack_vanish(int fd, const char *arg)
 	cv.cv_cpus = 1;
 	cv.cv_memory_mib = 64;
 	cc_send(fd, IMSG_CTL_VM, &cv, sizeof(cv), -1);
-	cc_request(fd, IMSG_CTL_UP_REQUEST, CC_PROJECT_ID, CTL_UP_WAIT);
+	cc_request(fd, IMSG_CTL_UP_REQUEST, cc_id(), CTL_UP_WAIT);
 	/* main waits for the first event and closes: castrad is at work. */
 }
 
@@ -488,6 +499,7 @@ static const struct attack attacks[] = {
 	{ "extra-image",	attack_extra_image },
 	{ "wrong-id",		attack_wrong_id },
 	{ "unknown-type",	attack_unknown_type },
+	{ "pull-upper",		attack_pull_upper },
 	{ "foreign-root",	attack_foreign_root },
 	{ "vanish",		attack_vanish },
 };

@@ -6,4 +6,4 @@ REGRESS_SH +=	hostile/control_test
 REGRESS_SH +=	hostile/lint_test
 # Not a test program: the hostile client that control_test drives.
 REGRESS_C +=	hostile/ctlclient
-hostile/ctlclient_SRCS =	regress/hostile/ctlclient.c
+hostile/ctlclient_SRCS =	regress/hostile/ctlclient.c regress/rawimsg.c

@@ -171,6 +171,21 @@ ATF_TC_BODY(sizes, tc)
 	SIZES(IMSG_VMM_STOP_EVENT, proto_read_vmm_stop_event,
 	    struct vmm_stop_event);
 	SIZES(IMSG_VMM_FAIL_RESPONSE, proto_read_vmm_fail, struct vmm_fail);
+	SIZES(IMSG_CTL_IMAGE_REMOVE, proto_read_image_remove,
+	    struct ctl_image_remove);
+	SIZES(IMSG_IMG_FETCH_REQUEST, proto_read_img_request,
+	    struct img_request);
+	SIZES(IMSG_IMG_CONFIG, proto_read_img_config, struct img_config);
+	SIZES(IMSG_IMG_HOLD, proto_read_img_hold, struct img_hold);
+	SIZES(IMSG_IMG_REMOVE_REQUEST, proto_read_img_remove,
+	    struct img_remove);
+	SIZES(IMSG_IMG_PROGRESS_EVENT, proto_read_img_progress,
+	    struct img_progress);
+	SIZES(IMSG_IMG_READY_RESPONSE, proto_read_img_ready,
+	    struct img_ready);
+	SIZES(IMSG_IMG_FAIL_RESPONSE, proto_read_img_fail, struct img_fail);
+	SIZES(IMSG_IMG_REMOVE_RESPONSE, proto_read_img_removed,
+	    struct img_removed);
 }
 
 ATF_TC_WITHOUT_HEAD(names);
@@ -202,6 +217,9 @@ ATF_TC_BODY(unterminated_text, tc)
 	struct ctl_event	 ce;
 	struct ctl_result	 cr;
 	struct vmm_fail		 vf;
+	struct img_progress	 ip;
+	struct img_fail		 fl;
+	struct img_removed	 rd;
 
 	memset(&ch, 'x', sizeof(ch));
 	ATF_REQUIRE(READ(IMSG_CTL_HELLO, proto_read_hello, &ch, sizeof(ch),
@@ -224,6 +242,22 @@ ATF_TC_BODY(unterminated_text, tc)
 	ATF_REQUIRE(READ(IMSG_VMM_FAIL_RESPONSE, proto_read_vmm_fail, &vf,
 	    sizeof(vf), &vf) == 0);
 	ATF_CHECK_EQ(strlen(vf.vf_message), sizeof(vf.vf_message) - 1);
+
+	/* What castra-imgd says about its work is text too. */
+	memset(&ip, 'x', sizeof(ip));
+	ATF_REQUIRE(READ(IMSG_IMG_PROGRESS_EVENT, proto_read_img_progress,
+	    &ip, sizeof(ip), &ip) == 0);
+	ATF_CHECK_EQ(strlen(ip.ip_url), sizeof(ip.ip_url) - 1);
+
+	memset(&fl, 'x', sizeof(fl));
+	ATF_REQUIRE(READ(IMSG_IMG_FAIL_RESPONSE, proto_read_img_fail, &fl,
+	    sizeof(fl), &fl) == 0);
+	ATF_CHECK_EQ(strlen(fl.if_message), sizeof(fl.if_message) - 1);
+
+	memset(&rd, 'x', sizeof(rd));
+	ATF_REQUIRE(READ(IMSG_IMG_REMOVE_RESPONSE, proto_read_img_removed,
+	    &rd, sizeof(rd), &rd) == 0);
+	ATF_CHECK_EQ(strlen(rd.id_message), sizeof(rd.id_message) - 1);
 }
 
 /* ... but a name, an id or a token that fills its field is refused. */
@@ -328,6 +362,14 @@ ATF_TC_BODY(project, tc)
 		strlcpy(cp.cp_id, bad_ids[i], sizeof(cp.cp_id));
 		REFUSED(IMSG_CTL_PROJECT, proto_read_project, cp, out);
 	}
+	/* An id leaves room in castrad's key for the owner's uid. */
+	good_project(&cp);
+	memset(cp.cp_id, 'a', PROJECT_ID_LEN);
+	TAKEN(IMSG_CTL_PROJECT, proto_read_project, cp, out);
+	ATF_CHECK_EQ(strlen(out.cp_id), PROJECT_ID_LEN);
+	good_project(&cp);
+	memset(cp.cp_id, 'a', PROJECT_ID_LEN + 1);
+	REFUSED(IMSG_CTL_PROJECT, proto_read_project, cp, out);
 	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		good_project(&cp);
 		strlcpy(cp.cp_name, bad_names[i], sizeof(cp.cp_name));
@@ -407,6 +449,17 @@ ATF_TC_BODY(image, tc)
 	REFUSED(IMSG_CTL_IMAGE, proto_read_image, ci, out);
 	good_image(&ci);
 	memset(ci.ci_artifact.ca_sha512, 'z', SHA512_HEX_LEN);
+	REFUSED(IMSG_CTL_IMAGE, proto_read_image, ci, out);
+
+	/*
+	 * castra lowercases a digest, and castra-imgd takes no other:
+	 * castrad must not pass on one that imgd would refuse.
+	 */
+	good_image(&ci);
+	ci.ci_artifact.ca_sha256[0] = 'E';
+	REFUSED(IMSG_CTL_IMAGE, proto_read_image, ci, out);
+	good_image(&ci);
+	memset(ci.ci_artifact.ca_sha512, 'A', SHA512_HEX_LEN);
 	REFUSED(IMSG_CTL_IMAGE, proto_read_image, ci, out);
 }
 
@@ -528,6 +581,212 @@ ATF_TC_BODY(request, tc)
 	REFUSED(IMSG_CTL_DOWN_REQUEST, proto_read_request, rq, out);
 }
 
+/* What castrad asks of castra-imgd: the artifact of a good image. */
+static void
+good_img_request(struct img_request *ir)
+{
+	struct ctl_image	 ci;
+
+	good_image(&ci);
+	memset(ir, 0, sizeof(*ir));
+	ir->ir_id = 7;
+	ir->ir_artifact = ci.ci_artifact;
+}
+
+ATF_TC_WITHOUT_HEAD(img_request);
+ATF_TC_BODY(img_request, tc)
+{
+	struct img_request	 ir, out;
+	struct ctl_artifact	*ca = &ir.ir_artifact;
+
+	good_img_request(&ir);
+	TAKEN(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	ATF_CHECK_EQ(out.ir_id, 7);
+	ATF_CHECK_STREQ(out.ir_artifact.ca_sha256, GOOD_SHA256);
+
+	/* An import: no url and no digest, the descriptor is the image. */
+	good_img_request(&ir);
+	ca->ca_nurls = 0;
+	ca->ca_urls[0][0] = '\0';
+	ca->ca_sha256[0] = '\0';
+	TAKEN(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+
+	good_img_request(&ir);
+	ca->ca_nurls = CONFIG_URLS_MAX + 1;
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	good_img_request(&ir);
+	strlcpy(ca->ca_urls[0], "file:///etc/shadow", sizeof(ca->ca_urls[0]));
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	/* A url, even one not in use, that fills its field. */
+	good_img_request(&ir);
+	memset(ca->ca_urls[0] + 7, 'a', sizeof(ca->ca_urls[0]) - 7);
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	good_img_request(&ir);
+	memset(ca->ca_urls[CONFIG_URLS_MAX - 1], 'a',
+	    sizeof(ca->ca_urls[0]));
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+
+	good_img_request(&ir);
+	ca->ca_sha256[0] = 'E';
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	good_img_request(&ir);
+	ca->ca_sha256[SHA256_HEX_LEN - 1] = '\0';
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	good_img_request(&ir);
+	ca->ca_sha256[SHA256_HEX_LEN] = 'a';
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	good_img_request(&ir);
+	memset(ca->ca_sha512, 'a', SHA512_HEX_LEN - 1);
+	REFUSED(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+	memset(ca->ca_sha512, 'a', SHA512_HEX_LEN);
+	TAKEN(IMSG_IMG_FETCH_REQUEST, proto_read_img_request, ir, out);
+}
+
+ATF_TC_WITHOUT_HEAD(img_config);
+ATF_TC_BODY(img_config, tc)
+{
+	struct img_config	 ic, out;
+
+	/* Zero asks for imgd's default. */
+	memset(&ic, 0, sizeof(ic));
+	TAKEN(IMSG_IMG_CONFIG, proto_read_img_config, ic, out);
+	ic.ic_connect_timeout = IMG_TIMEOUT_MAX;
+	ic.ic_stall_timeout = IMG_TIMEOUT_MAX;
+	ic.ic_retries = IMG_RETRIES_MAX;
+	ic.ic_backoff_ms = IMG_BACKOFF_MAX_MS;
+	TAKEN(IMSG_IMG_CONFIG, proto_read_img_config, ic, out);
+	ATF_CHECK_EQ(out.ic_retries, IMG_RETRIES_MAX);
+
+	ic.ic_connect_timeout = IMG_TIMEOUT_MAX + 1;
+	REFUSED(IMSG_IMG_CONFIG, proto_read_img_config, ic, out);
+	ic.ic_connect_timeout = 0;
+	ic.ic_stall_timeout = UINT32_MAX;
+	REFUSED(IMSG_IMG_CONFIG, proto_read_img_config, ic, out);
+	ic.ic_stall_timeout = 0;
+	ic.ic_retries = IMG_RETRIES_MAX + 1;
+	REFUSED(IMSG_IMG_CONFIG, proto_read_img_config, ic, out);
+	ic.ic_retries = 0;
+	ic.ic_backoff_ms = IMG_BACKOFF_MAX_MS + 1;
+	REFUSED(IMSG_IMG_CONFIG, proto_read_img_config, ic, out);
+}
+
+/* Digests that name no image in the cache. */
+static const char *bad_digests[] = {
+	"0", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+	"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g",
+	"../../../../../../../../../../../../../../../../../../etc/passwd",
+	"e3b0c44298fc1c149afbf4c8996fb924 7ae41e4649b934ca495991b7852b855"
+};
+
+ATF_TC_WITHOUT_HEAD(img_digests);
+ATF_TC_BODY(img_digests, tc)
+{
+	struct img_hold		 ih, iho;
+	struct img_remove	 im, imo;
+	struct ctl_image_remove	 cx, cxo;
+	struct img_ready	 ir, iro;
+	size_t			 i;
+
+	memset(&ih, 0, sizeof(ih));
+	strlcpy(ih.ih_sha256, GOOD_SHA256, sizeof(ih.ih_sha256));
+	TAKEN(IMSG_IMG_HOLD, proto_read_img_hold, ih, iho);
+	memset(&im, 0, sizeof(im));
+	strlcpy(im.im_sha256, GOOD_SHA256, sizeof(im.im_sha256));
+	TAKEN(IMSG_IMG_REMOVE_REQUEST, proto_read_img_remove, im, imo);
+	memset(&cx, 0, sizeof(cx));
+	strlcpy(cx.cx_sha256, GOOD_SHA256, sizeof(cx.cx_sha256));
+	TAKEN(IMSG_CTL_IMAGE_REMOVE, proto_read_image_remove, cx, cxo);
+	memset(&ir, 0, sizeof(ir));
+	strlcpy(ir.ir_sha256, GOOD_SHA256, sizeof(ir.ir_sha256));
+	TAKEN(IMSG_IMG_READY_RESPONSE, proto_read_img_ready, ir, iro);
+	ATF_CHECK_STREQ(iro.ir_sha256, GOOD_SHA256);
+
+	/* No digest: a prune for a removal, nothing for the others. */
+	memset(&ih, 0, sizeof(ih));
+	REFUSED(IMSG_IMG_HOLD, proto_read_img_hold, ih, iho);
+	memset(&im, 0, sizeof(im));
+	im.im_age = 86400;
+	TAKEN(IMSG_IMG_REMOVE_REQUEST, proto_read_img_remove, im, imo);
+	ATF_CHECK_EQ(imo.im_age, 86400);
+	memset(&cx, 0, sizeof(cx));
+	TAKEN(IMSG_CTL_IMAGE_REMOVE, proto_read_image_remove, cx, cxo);
+	memset(&ir, 0, sizeof(ir));
+	REFUSED(IMSG_IMG_READY_RESPONSE, proto_read_img_ready, ir, iro);
+
+	for (i = 0; i < sizeof(bad_digests) / sizeof(bad_digests[0]); i++) {
+		strlcpy(ih.ih_sha256, bad_digests[i], sizeof(ih.ih_sha256));
+		REFUSED(IMSG_IMG_HOLD, proto_read_img_hold, ih, iho);
+		strlcpy(im.im_sha256, bad_digests[i], sizeof(im.im_sha256));
+		REFUSED(IMSG_IMG_REMOVE_REQUEST, proto_read_img_remove, im,
+		    imo);
+		strlcpy(cx.cx_sha256, bad_digests[i], sizeof(cx.cx_sha256));
+		REFUSED(IMSG_CTL_IMAGE_REMOVE, proto_read_image_remove, cx,
+		    cxo);
+		strlcpy(ir.ir_sha256, bad_digests[i], sizeof(ir.ir_sha256));
+		REFUSED(IMSG_IMG_READY_RESPONSE, proto_read_img_ready, ir,
+		    iro);
+	}
+
+	/* A digest that fills its field has no end. */
+	memset(ih.ih_sha256, 'a', sizeof(ih.ih_sha256));
+	REFUSED(IMSG_IMG_HOLD, proto_read_img_hold, ih, iho);
+	memset(im.im_sha256, 'a', sizeof(im.im_sha256));
+	REFUSED(IMSG_IMG_REMOVE_REQUEST, proto_read_img_remove, im, imo);
+	memset(cx.cx_sha256, 'a', sizeof(cx.cx_sha256));
+	REFUSED(IMSG_CTL_IMAGE_REMOVE, proto_read_image_remove, cx, cxo);
+	memset(ir.ir_sha256, 'a', sizeof(ir.ir_sha256));
+	REFUSED(IMSG_IMG_READY_RESPONSE, proto_read_img_ready, ir, iro);
+}
+
+/*
+ * What castrad and castra-broker tell each other names a project by its
+ * key and a VM by its name, and carries tokens: all checked on arrival.
+ */
+ATF_TC_WITHOUT_HEAD(broker_messages);
+ATF_TC_BODY(broker_messages, tc)
+{
+	struct broker_project	 bp, bpo;
+	struct broker_vm	 bv, bvo;
+	size_t			 i;
+
+	memset(&bp, 0, sizeof(bp));
+	strlcpy(bp.bp_id, "1000.devbox-0123abcd", sizeof(bp.bp_id));
+	strlcpy(bp.bp_token, GOOD_TOKEN, sizeof(bp.bp_token));
+	bp.bp_port = 7070;
+	TAKEN(IMSG_BROKER_PROJECT, proto_read_broker_project, bp, bpo);
+	ATF_CHECK_STREQ(bpo.bp_id, bp.bp_id);
+	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		strlcpy(bp.bp_id, bad_names[i], sizeof(bp.bp_id));
+		REFUSED(IMSG_BROKER_PROJECT, proto_read_broker_project, bp,
+		    bpo);
+	}
+	strlcpy(bp.bp_id, "1000.devbox-0123abcd", sizeof(bp.bp_id));
+	strlcpy(bp.bp_token, "0123", sizeof(bp.bp_token));
+	REFUSED(IMSG_BROKER_PROJECT, proto_read_broker_project, bp, bpo);
+
+	memset(&bv, 0, sizeof(bv));
+	strlcpy(bv.bv_project, "1000.devbox-0123abcd", sizeof(bv.bv_project));
+	strlcpy(bv.bv_name, "web", sizeof(bv.bv_name));
+	/* No token: the broker forgets the VM's. */
+	TAKEN(IMSG_BROKER_VM, proto_read_broker_vm, bv, bvo);
+	strlcpy(bv.bv_token, GOOD_TOKEN, sizeof(bv.bv_token));
+	TAKEN(IMSG_BROKER_VM, proto_read_broker_vm, bv, bvo);
+	ATF_CHECK_STREQ(bvo.bv_token, GOOD_TOKEN);
+	strlcpy(bv.bv_token, "g123", sizeof(bv.bv_token));
+	REFUSED(IMSG_BROKER_VM, proto_read_broker_vm, bv, bvo);
+	strlcpy(bv.bv_token, GOOD_TOKEN, sizeof(bv.bv_token));
+	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		strlcpy(bv.bv_project, bad_names[i], sizeof(bv.bv_project));
+		REFUSED(IMSG_BROKER_VM, proto_read_broker_vm, bv, bvo);
+		strlcpy(bv.bv_project, "1000.devbox-0123abcd",
+		    sizeof(bv.bv_project));
+		strlcpy(bv.bv_name, bad_names[i], sizeof(bv.bv_name));
+		REFUSED(IMSG_BROKER_VM, proto_read_broker_vm, bv, bvo);
+		strlcpy(bv.bv_name, "web", sizeof(bv.bv_name));
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, sizes);
@@ -538,5 +797,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, image);
 	ATF_TP_ADD_TC(tp, vm);
 	ATF_TP_ADD_TC(tp, request);
+	ATF_TP_ADD_TC(tp, img_request);
+	ATF_TP_ADD_TC(tp, img_config);
+	ATF_TP_ADD_TC(tp, img_digests);
+	ATF_TP_ADD_TC(tp, broker_messages);
 	return (atf_no_error());
 }

@@ -3,35 +3,17 @@
 # castra image end to end: castra, a private castrad and its castra-imgd,
 # and httpd.py on 127.0.0.1.  Every path is under the case's directory.
 
-wait_for()
-{
-	i=0
-	while ! eval "$1"; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 setup()
 {
 	bindir=$(atf_config_get bindir)
-	srcdir=$(atf_config_get srcdir)
-	mkdir -p www home proj
-	python3 "$srcdir/regress/imgd/httpd.py" "$(pwd)/www" \
-	    "$(pwd)/http.log" "$(pwd)/port" 2>httpd.err &
-	echo $! >httpd.pid
-	wait_for '[ -s port ]' || atf_fail "httpd.py did not start"
-	base="http://127.0.0.1:$(cat port)"
-	export CASTRA_HOME="$(pwd)/home"
+	mkdir -p proj
+	start_httpd
 	castra="$bindir/castra -c proj/castra.conf"
-	CASTRA_IMGD_STALL_TIMEOUT=1 CASTRA_IMGD_RETRIES=1 \
-	    "$bindir/castrad" -d -H "$CASTRA_HOME" >castrad.out \
-	    2>castrad.err &
-	echo $! >castrad.started
-	wait_for '[ -S home/castrad.sock ]' ||
-	    atf_fail "castrad did not start: $(cat castrad.err)"
+	# A stalled or failed fetch fails at once rather than after retries.
+	export CASTRA_IMGD_STALL_TIMEOUT=1 CASTRA_IMGD_RETRIES=1
+	castrad_start
 	head -c 1000000 /dev/urandom >www/disk.img
 	head -c 100000 /dev/urandom >www/kernel.img
 	disk=$(sha256sum <www/disk.img | cut -d ' ' -f 1)
@@ -52,17 +34,10 @@ vm "v" { image "base" }
 EOF2
 }
 
-
 teardown()
 {
-	if [ -f castrad.started ]; then
-		pid=$(cat castrad.started)
-		kill -TERM "$pid" 2>/dev/null
-		wait_for '! kill -0 $pid 2>/dev/null' ||
-		    kill -KILL "$pid" 2>/dev/null
-	fi
-	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
-	return 0
+	castrad_stop
+	stop_httpd
 }
 
 atf_test_case pull_list_rm cleanup

@@ -4,30 +4,7 @@
 # through its imsg channel as castrad drives it (the driver program).
 #
 
-# Start httpd.py on a directory of test files; its port in $port.
-start_httpd()
-{
-	srcdir=$(atf_config_get srcdir)
-	mkdir -p www home
-	python3 "$srcdir/regress/imgd/httpd.py" "$(pwd)/www" "$(pwd)/http.log" \
-	    "$(pwd)/port" 2>httpd.err &
-	echo $! >httpd.pid
-	i=0
-	while [ ! -s port ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && atf_fail "httpd.py did not start"
-		sleep 0.05
-	done
-	port=$(cat port)
-	base="http://127.0.0.1:$port"
-}
-
-stop_httpd()
-{
-	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
-	rm -f httpd.pid
-	return 0
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 # A file of n KiB of random bytes in www/, and its digests.
 make_file()
@@ -41,6 +18,7 @@ make_file()
 # Run the driver with the commands on stdin; output to out, log to err.
 drive()
 {
+	mkdir -p home
 	"$(atf_config_get builddir)/regress/imgd/driver" -b 50 "$@" \
 	    -H "$(pwd)/home" "$(atf_config_get bindir)/castra-imgd" \
 	    >out 2>err
@@ -106,6 +84,7 @@ hostname_body()
 	name=$(hosts_name)
 	[ -n "$name" ] || atf_skip "/etc/hosts names 127.0.0.1 only localhost"
 	start_httpd
+	port=$(cat httpd.port)
 	make_file a.img 100
 	printf 'fetch 1 %s - 0 http://%s:%s/ok/a.img\n' $sha $name $port |
 	    drive || atf_fail "driver: $(cat err)"
@@ -372,7 +351,7 @@ import_head()
 }
 import_body()
 {
-	mkdir -p home www
+	mkdir -p www
 	make_file local.img 1500
 	printf 'import 1 %s/www/local.img\n' "$(pwd)" | drive -p ||
 	    atf_fail "driver: $(cat err)"
@@ -532,7 +511,8 @@ user_mode_body()
 	name=$(hosts_name)
 	[ -n "$name" ] || return 0
 	make_file b.img 100
-	printf 'fetch 1 %s - 0 http://%s:%s/ok/b.img\n' $sha $name $port |
+	printf 'fetch 1 %s - 0 http://%s:%s/ok/b.img\n' $sha $name \
+	    "$(cat httpd.port)" |
 	    setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$(atf_config_get builddir)/regress/imgd/driver" -H "$dir/home" \
 	    "$(atf_config_get bindir)/castra-imgd" >out 2>err ||
@@ -554,7 +534,6 @@ hostile_request_head()
 }
 hostile_request_body()
 {
-	mkdir -p home
 	printf 'fetch 1 %064d - 0 file:///etc/shadow\n' 1 | drive &&
 	    atf_fail "imgd answered a file:// url"
 	atf_check -o match:"unexpected message type" cat err

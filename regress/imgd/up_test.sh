@@ -5,22 +5,7 @@
 # the server's request log checked after up, down and up again.  Every
 # path is under the case's own directory.
 
-wait_for()
-{
-	i=0
-	while ! eval "$1"; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(atf_get_srcdir)/../common.subr"
 
 port_free()
 {
@@ -34,12 +19,11 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 setup()
 {
 	bindir=$(atf_config_get bindir)
-	srcdir=$(atf_config_get srcdir)
 	builddir=$(atf_config_get builddir)
 	conf="$builddir/image/default-image.conf"
 	[ -f "$conf" ] ||
 	    atf_fail "the default image is not built: run make image"
-	mkdir -p www home proj
+	mkdir -p www proj
 	# Each file the image names by file:// URL, served by its name.
 	for f in $(sed -n 's|.*url "file://\([^"]*\)".*|\1|p' "$conf"); do
 		ln -s "$f" "www/${f##*/}"
@@ -47,12 +31,7 @@ setup()
 	for f in rootfs.qcow2 vmlinuz initrd.img; do
 		[ -e "www/$f" ] || atf_fail "$conf names no $f"
 	done
-	python3 "$srcdir/regress/imgd/httpd.py" "$(pwd)/www" \
-	    "$(pwd)/http.log" "$(pwd)/port" 2>httpd.err &
-	echo $! >httpd.pid
-	wait_for '[ -s port ]' || atf_fail "httpd.py did not start"
-	base="http://127.0.0.1:$(cat port)"
-	export CASTRA_HOME="$(pwd)/home"
+	start_httpd
 	castra="$bindir/castra -c proj/castra.conf"
 	bport=$(free_port)
 	{
@@ -69,18 +48,10 @@ setup()
 
 teardown()
 {
-	export CASTRA_HOME="$(pwd)/home"
-	bindir=$(atf_config_get bindir)
-	[ -f proj/castra.conf ] &&
-	    "$bindir/castra" -c proj/castra.conf down >/dev/null 2>&1
-	if [ -f home/castrad.pid ]; then
-		pid=$(cat home/castrad.pid)
-		kill -TERM "$pid" 2>/dev/null
-		wait_for '! kill -0 $pid 2>/dev/null' ||
-		    kill -KILL "$pid" 2>/dev/null
-	fi
-	[ -f httpd.pid ] && kill "$(cat httpd.pid)" 2>/dev/null
-	return 0
+	[ -f proj/castra.conf ] && "$(atf_config_get bindir)/castra" \
+	    -c proj/castra.conf down >/dev/null 2>&1
+	castrad_stop
+	stop_httpd
 }
 
 # How many requests the server has seen for file $1.
@@ -118,7 +89,7 @@ second_up_no_request_body()
 	# castrad answers down before castra-broker has closed its copy
 	# of the listener, so an up at once can find the port still held;
 	# this case is about the cache, so wait for the port to be free.
-	wait_for "port_free $bport" || atf_fail "broker port $bport held"
+	wait_for 10 "port_free $bport" || atf_fail "broker port $bport held"
 	atf_check -x "$castra up --wait >up2.out 2>&1"
 	atf_check -o match:"solo: reachable" -o not-match:"rootfs.qcow2: " \
 	    cat up2.out
@@ -126,7 +97,7 @@ second_up_no_request_body()
 	atf_check -o match:"solo: stopped" $castra down
 
 	# A cached image whose bytes changed is fetched again, not booted.
-	wait_for "port_free $bport" || atf_fail "broker port $bport held"
+	wait_for 10 "port_free $bport" || atf_fail "broker port $bport held"
 	python3 -c "import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY); \
 os.pwrite(fd, b'\xff' * 16, 4096); os.close(fd)" home/images/sha256/$sha ||
 	    atf_fail "cannot corrupt the cached image"
@@ -163,10 +134,8 @@ local_image_head()
 }
 local_image_body()
 {
-	bindir=$(atf_config_get bindir)
-	export CASTRA_HOME="$(pwd)/home"
-	castra="$bindir/castra -c proj/castra.conf"
-	mkdir -p home proj
+	castra="$(atf_config_get bindir)/castra -c proj/castra.conf"
+	mkdir -p proj
 	# Not bootable: the guest stays in its firmware, which is enough.
 	atf_check -o ignore qemu-img create -f qcow2 base.qcow2 16M
 	atf_check -o ignore qemu-img create -f qcow2 other.qcow2 20M

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "imsg.h"
+#include "../rawimsg.h"
 
-#define FD_MARK		0x80000000U
 #define POLL_MS		5000	/* a test that waits longer has failed */
 
 struct chan {
@@ -126,84 +126,13 @@ read_error(struct imsgbuf *ib)
 	}
 }
 
-/* Write raw bytes, and optionally a descriptor, onto a socket. */
-static void
-raw_bytes(int fd, const void *hdr, size_t hdrlen, const void *data,
-    size_t datalen, int sendfd)
-{
-	struct msghdr	 msg;
-	struct iovec	 iov[2];
-	struct cmsghdr	*cmsg;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
-
-	memset(&msg, 0, sizeof(msg));
-	iov[0].iov_base = (void *)hdr;
-	iov[0].iov_len = hdrlen;
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = datalen;
-	msg.msg_iov = iov;
-	msg.msg_iovlen = datalen > 0 ? 2 : 1;
-	if (sendfd != -1) {
-		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-		msg.msg_control = cmsgbuf.buf;
-		msg.msg_controllen = sizeof(cmsgbuf.buf);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(cmsg), &sendfd, sizeof(int));
-	}
-	ATF_REQUIRE(sendmsg(fd, &msg, 0) == (ssize_t)(hdrlen + datalen));
-}
-
-/* Write a header, its data and optionally a descriptor. */
+/* Write a header of this type and length, then the data, in full. */
 static void
 raw_send(int fd, uint32_t type, uint32_t len, const void *data,
     size_t datalen, int sendfd)
 {
-	struct imsg_hdr	 hdr;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.type = type;
-	hdr.len = len;
-	raw_bytes(fd, &hdr, sizeof(hdr), data, datalen, sendfd);
-}
-
-/* A message that claims one descriptor but comes with two. */
-static void
-raw_send_two_fds(int fd, int fd1, int fd2)
-{
-	struct imsg_hdr	 hdr;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cmsg;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(2 * sizeof(int))];
-	} cmsgbuf;
-	int		 fds[2];
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.len = FD_MARK | IMSG_HEADER_SIZE;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &hdr;
-	iov.iov_len = sizeof(hdr);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	fds[0] = fd1;
-	fds[1] = fd2;
-	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
-	ATF_REQUIRE(sendmsg(fd, &msg, 0) == (ssize_t)sizeof(hdr));
+	ATF_REQUIRE(rawimsg_send(fd, type, len, data, datalen, sendfd) ==
+	    (ssize_t)(IMSG_HEADER_SIZE + datalen));
 }
 
 static void
@@ -521,14 +450,14 @@ ATF_TC_BODY(malformed_oversized_header, tc)
 	static unsigned char	 big[MAX_IMSGSIZE];
 	struct chan		 c;
 	uint32_t		 lens[] = { MAX_IMSGSIZE + 1, 0x7fffffff,
-				    0xffffffff, FD_MARK | 17 };
+				    0xffffffff, RAWIMSG_FD_MARK | 17 };
 	size_t			 i;
 
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		chan_open(&c, 1);
 		raw_send(c.c_sp[0], 1, lens[i], big, sizeof(big), -1);
 		ATF_REQUIRE_MSG(read_error(&c.c_r) ==
-		    (lens[i] == (FD_MARK | 17) ? EBADMSG : EMSGSIZE),
+		    (lens[i] == (RAWIMSG_FD_MARK | 17) ? EBADMSG : EMSGSIZE),
 		    "len %#x", lens[i]);
 		chan_close(&c);
 	}
@@ -602,14 +531,16 @@ ATF_TC_BODY(malformed_fd_mismatch, tc)
 
 	/* A message that claims a descriptor that never came. */
 	chan_open(&c, 1);
-	raw_send(c.c_sp[0], 1, FD_MARK | IMSG_HEADER_SIZE, NULL, 0, -1);
+	raw_send(c.c_sp[0], 1, RAWIMSG_FD_MARK | IMSG_HEADER_SIZE, NULL, 0,
+	    -1);
 	ATF_REQUIRE_EQ(read_error(&c.c_r), EBADMSG);
 	chan_close(&c);
 
 	/* More descriptors than messages claim: all closed. */
 	chan_open(&c, 1);
 	ATF_REQUIRE(pipe(p) == 0);
-	raw_send(c.c_sp[0], 1, FD_MARK | IMSG_HEADER_SIZE, NULL, 0, p[1]);
+	raw_send(c.c_sp[0], 1, RAWIMSG_FD_MARK | IMSG_HEADER_SIZE, NULL, 0,
+	    p[1]);
 	raw_send(c.c_sp[0], 2, IMSG_HEADER_SIZE, NULL, 0, p[1]);
 	close(p[1]);
 	ATF_REQUIRE_EQ(read_error(&c.c_r), EBADMSG);
@@ -631,8 +562,10 @@ ATF_TC_BODY(malformed_fd_mismatch, tc)
 		hdr.len = IMSG_HEADER_SIZE;
 		memcpy(two, &hdr, sizeof(hdr));
 		memcpy(two + sizeof(hdr), &hdr, sizeof(hdr));
-		raw_bytes(c.c_sp[0], two, 5, NULL, 0, p[1]);
-		raw_bytes(c.c_sp[0], two + 5, IMSG_HEADER_SIZE, NULL, 0, -1);
+		ATF_REQUIRE(rawimsg_bytes(c.c_sp[0], two, 5, NULL, 0, &p[1],
+		    1) == 5);
+		ATF_REQUIRE(rawimsg_bytes(c.c_sp[0], two + 5, IMSG_HEADER_SIZE,
+		    NULL, 0, NULL, 0) == IMSG_HEADER_SIZE);
 	}
 	close(p[1]);
 	ATF_REQUIRE_EQ(read_error(&c.c_r), EBADMSG);
@@ -643,7 +576,15 @@ ATF_TC_BODY(malformed_fd_mismatch, tc)
 	/* Two descriptors with one message in one write: both closed. */
 	chan_open(&c, 1);
 	ATF_REQUIRE(pipe(p) == 0);
-	raw_send_two_fds(c.c_sp[0], p[1], p[1]);
+	{
+		struct imsg_hdr	 hdr;
+		int		 two[2] = { p[1], p[1] };
+
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.len = RAWIMSG_FD_MARK | IMSG_HEADER_SIZE;
+		ATF_REQUIRE(rawimsg_bytes(c.c_sp[0], &hdr, sizeof(hdr), NULL,
+		    0, two, 2) == sizeof(hdr));
+	}
 	close(p[1]);
 	ATF_REQUIRE_EQ(read_error(&c.c_r), EBADMSG);
 	chan_close(&c);
@@ -804,7 +745,7 @@ ATF_TC_BODY(maxsize, tc)
 	chan_open(&c, 0);
 	ATF_REQUIRE_EQ(imsgbuf_set_maxsize(&c.c_w, IMSG_HEADER_SIZE - 1), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
-	ATF_REQUIRE_EQ(imsgbuf_set_maxsize(&c.c_w, FD_MARK), -1);
+	ATF_REQUIRE_EQ(imsgbuf_set_maxsize(&c.c_w, RAWIMSG_FD_MARK), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
 
 	/* The largest message fits, one byte more does not. */

@@ -25,7 +25,7 @@ eight_vms_body()
 		done
 	} >vms.conf
 	setup_project big <vms.conf
-	start_castrad
+	castrad_start -v
 	# The other project: its own file, port and state root.
 	mkdir -p project-b
 	{
@@ -87,13 +87,8 @@ idle_flood_head()
 }
 idle_flood_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-	memory 256M
-}
-EOF2
-	start_castrad
+	solo_project
+	castrad_start -v
 	atf_check -o ignore $CASTRA up --broker-only
 	broker=$(child_pid castra-broker)
 	# Connections that say nothing, half a line, or a line of junk,

@@ -2,14 +2,14 @@
 #
 # Every test works in the directory Kyua made for it: a project in
 # ./proj whose state lives in ./proj/st (castra.conf's "state"), and a
-# CASTRA_HOME of its own.
+# CASTRA_HOME of its own (common.subr).
+
+. "$(atf_get_srcdir)/../common.subr"
 
 setup_env()
 {
 	castra="$(atf_config_get bindir)/castra"
 	srcdir="$(atf_config_get srcdir)"
-	CASTRA_HOME="$PWD/home"
-	export CASTRA_HOME
 	unset CASTRA_IMAGE_DIR
 	mkdir -p proj
 	SR="$PWD/proj/st"

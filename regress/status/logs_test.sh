@@ -5,14 +5,10 @@
 . "$(atf_get_srcdir)/common.sh"
 
 # Wait (at most 10 s) until file $1 holds a line matching $2.
-wait_for()
+wait_line()
 {
-	i=0
-	while ! grep -aq -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || atf_fail "no \"$2\" in $1: $(cat "$1")"
-		sleep 0.05
-	done
+	wait_for 10 "grep -aq -- '$2' '$1' 2>/dev/null" ||
+	    atf_fail "no \"$2\" in $1: $(cat "$1")"
 }
 
 atf_test_case tail cleanup
@@ -93,27 +89,27 @@ follow_body()
 	echo "before" >"$log"
 	(cd proj && exec "$castra" logs -f -n 1 web-0) >f.out 2>f.err &
 	echo $! >follower
-	wait_for f.out '^\[web-0\] before$'
+	wait_line f.out '^\[web-0\] before$'
 	echo "appended" >>"$log"
-	wait_for f.out '^\[web-0\] appended$'
+	wait_line f.out '^\[web-0\] appended$'
 	printf 'part' >>"$log"
 	printf 'ial\n' >>"$log"
-	wait_for f.out '^\[web-0\] partial$'
+	wait_line f.out '^\[web-0\] partial$'
 	# Rotated: what the old file still gets, then the new file.
 	mv "$log" "$log.1"
 	echo "late in the old" >>"$log.1"
 	echo "first of the new" >"$log"
-	wait_for f.out '^\[web-0\] first of the new$'
-	wait_for f.out '^\[web-0\] late in the old$'
+	wait_line f.out '^\[web-0\] first of the new$'
+	wait_line f.out '^\[web-0\] late in the old$'
 	# Truncated in place to less than was read.
 	printf '%0200d\n' 0 >>"$log"
-	wait_for f.out '^\[web-0\] 0000'
+	wait_line f.out '^\[web-0\] 0000'
 	: >"$log"
 	echo "after truncation" >>"$log"
-	wait_for f.out '^\[web-0\] after truncation$'
+	wait_line f.out '^\[web-0\] after truncation$'
 	# A serial log that appears later is picked up too.
 	echo "console up" >"$SR/logs/web-0-serial.log"
-	wait_for f.out '^\[web-0:serial\] console up$'
+	wait_line f.out '^\[web-0:serial\] console up$'
 	atf_check -o inline:"1\n" grep -c "partial" f.out
 	atf_check -s exit:1 grep -q "^\[web-0\] part$" f.out
 	atf_check -o empty cat f.err

@@ -6,7 +6,7 @@
 
 # A free TCP port on 127.0.0.1, chosen by the kernel, whose successor
 # is free too: the replicas web-0 and web-1 take both.
-free_port()
+free_port_pair()
 {
 	python3 -c 'import socket
 for i in range(100):
@@ -32,12 +32,7 @@ s.listen(1)
 open("listening", "w").close()
 time.sleep(300)' "$1" </dev/null >/dev/null 2>&1 &
 	echo $! >>sleepers
-	i=0
-	while [ ! -e listening ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -e listening ] || atf_fail "the listener did not start"
+	wait_for 10 '[ -e listening ]' || atf_fail "the listener did not start"
 }
 
 atf_test_case declared cleanup
@@ -79,7 +74,7 @@ active_head()
 active_body()
 {
 	setup_env
-	port=$(free_port)
+	port=$(free_port_pair)
 	WEB_PORT=$port write_conf
 	state_dirs
 	start_listener "$port"

@@ -6,74 +6,6 @@
 
 . "$(atf_get_srcdir)/../project.subr"
 
-castra_in()
-{
-	$CASTRA "$@"
-}
-
-# Check that status_field $1 prints $2.
-check_status()
-{
-	got=$(status_field "$1")
-	[ "$got" = "$2" ] || atf_fail "$1 is $got, not $2"
-}
-
-# A field of `castra status --json`, by a Python expression on `s`.
-status_field()
-{
-	castra_in status --json >status.json ||
-	    atf_fail "castra status --json failed"
-	python3 -c "import json, sys; s = json.load(open('status.json')); \
-print($1)"
-}
-
-# Wait up to $2 seconds for status_field $1 to print $3.
-wait_status()
-{
-	i=0
-	while [ "$(status_field "$1")" != "$3" ]; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 5)) ] &&
-		    atf_fail "$1 is $(status_field "$1"), not $3, after $2 s"
-		sleep 0.2
-	done
-}
-
-vm_record()
-{
-	python3 -c "import json; print(json.load(open('$1'))['$2'])"
-}
-
-# Has process $1 ended (a zombie counts as ended)?  Polls 5 s at most.
-wait_gone()
-{
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		case "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" in
-		Z|X|"") return 0 ;;
-		esac
-		i=$((i + 1))
-		[ $i -gt 50 ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-state_root()
-{
-	status_field "s['state_root']"
-}
-
-stop_all()
-{
-	export CASTRA_HOME="$PWD/home"
-	bindir=$(atf_config_get bindir)
-	[ -f project/castra.conf ] &&
-	    (cd project && "$bindir/castra" down >/dev/null 2>&1)
-	[ -f home/castrad.pid ] && kill "$(cat home/castrad.pid)" 2>/dev/null
-	return 0
-}
-
 atf_test_case up_wait_reachable cleanup
 up_wait_reachable_head()
 {
@@ -83,12 +15,7 @@ up_wait_reachable_head()
 }
 up_wait_reachable_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-	memory 256M
-}
-EOF2
+	solo_project
 	atf_check -o match:"solo: reachable" -o match:"is up" \
 	    $CASTRA up --wait
 	check_status "s['reachable']" "True"
@@ -108,7 +35,7 @@ EOF2
 }
 up_wait_reachable_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case up_twice cleanup
@@ -119,22 +46,18 @@ up_twice_head()
 }
 up_twice_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
-	pid=$(vm_record "$root/vms/solo.json" pid)
+	pid=$(json_get "$root/vms/solo.json" pid)
 	atf_check -o match:"already up" $CASTRA up
-	[ "$(vm_record "$root/vms/solo.json" pid)" = "$pid" ] ||
+	[ "$(json_get "$root/vms/solo.json" pid)" = "$pid" ] ||
 	    atf_fail "a second up replaced the VM"
 	atf_check -o ignore $CASTRA down
 }
 up_twice_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case overlay_discarded cleanup
@@ -146,24 +69,16 @@ overlay_discarded_head()
 }
 overlay_discarded_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	base=$(ls "$builddir/image/rootfs.qcow2")
 	before=$(sha256sum "$base" | cut -d' ' -f1)
 	for round in 1 2; do
 		atf_check -o ignore $CASTRA up --wait
 		root=$(state_root)
-		i=0
-		until grep -q '"boots":1' "$root/logs/bus/bus.log" 2>/dev/null
-		do
-			i=$((i + 1))
-			[ $i -gt 150 ] && atf_fail "round $round: no boot \
-message with boots 1 in logs/bus/bus.log"
-			sleep 0.2
-		done
+		bus="$root/logs/bus/bus.log"
+		wait_for 30 "grep -q '\"boots\":1' '$bus' 2>/dev/null" ||
+		    atf_fail "round $round: no boot message with boots 1" \
+		    "in logs/bus/bus.log"
 		grep -q '"boots":2' "$root/logs/bus/bus.log" &&
 		    atf_fail "the guest saw the previous boot's disk"
 		atf_check -o ignore $CASTRA down
@@ -179,7 +94,7 @@ message with boots 1 in logs/bus/bus.log"
 }
 overlay_discarded_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case down_cooperative cleanup
@@ -190,18 +105,14 @@ down_cooperative_head()
 }
 down_cooperative_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	atf_check -o ignore $CASTRA up --wait
 	atf_check -o match:"solo: powered off" -o not-match:"SIGTERM" \
 	    -o not-match:"SIGKILL" -o match:"discarded" $CASTRA down
 }
 down_cooperative_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case down_escalates cleanup
@@ -213,27 +124,21 @@ down_escalates_head()
 down_escalates_body()
 {
 	setup_project <<'EOF2'
-EOF2
-	# The default image, told to ignore the power button.
-	sed -e 's/image "castra-default"/image "deaf"/' \
-	    -e 's/cmdline "\(.*\)"/cmdline "\1 castra.poweroff=ignore"/' \
-	    "$builddir/image/default-image.conf" >project/deaf.conf
-	cat >>project/castra.conf <<'EOF2'
-include "deaf.conf"
 vm "deaf" {
 	image "deaf"
 }
 EOF2
+	deaf_image
 	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
-	pid=$(vm_record "$root/vms/deaf.json" pid)
+	pid=$(json_get "$root/vms/deaf.json" pid)
 	atf_check -o match:"deaf: no power-off" -o match:"deaf: sent SIGTERM" \
 	    $CASTRA down --graceful-wait 2
-	wait_gone "$pid" || atf_fail "QEMU $pid still runs"
+	wait_for 5 "gone $pid" || atf_fail "QEMU $pid still runs"
 }
 down_escalates_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case qemu_killed cleanup
@@ -244,28 +149,20 @@ qemu_killed_head()
 }
 qemu_killed_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
-	kill -9 "$(vm_record "$root/vms/solo.json" pid)"
+	kill -9 "$(json_get "$root/vms/solo.json" pid)"
 	wait_status "s['vms'][0]['state']" 10 stopped
-	i=0
-	while [ -f "$root/overlays/solo.qcow2" ]; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && atf_fail "the overlay of a dead VM is left"
-		sleep 0.2
-	done
+	wait_for 10 "[ ! -f '$root/overlays/solo.qcow2' ]" ||
+	    atf_fail "the overlay of a dead VM is left"
 	atf_check -o inline:"stopped\n" \
 	    python3 -c "import json; \
 print(json.load(open('$root/vms/solo.json'))['state'])"
 }
 qemu_killed_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case castrad_restart_adopts cleanup
@@ -276,15 +173,11 @@ castrad_restart_adopts_head()
 }
 castrad_restart_adopts_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	atf_check -o ignore $CASTRA up --wait
 	root=$(state_root)
-	qemu=$(vm_record "$root/vms/solo.json" pid)
-	kill -9 "$(cat home/castrad.pid)"
+	qemu=$(json_get "$root/vms/solo.json" pid)
+	kill -9 "$(castrad_pid)"
 	sleep 1
 	kill -0 "$qemu" || atf_fail "QEMU died with castrad"
 	check_status "s['vms'][0]['state']" "running"
@@ -295,12 +188,12 @@ EOF2
 	    atf_fail "prune removed an image an adopted VM uses"
 	# The castrad that prune started stops the adopted VM.
 	atf_check -o match:"solo: powered off" $CASTRA down
-	wait_gone "$qemu" || atf_fail "QEMU $qemu still runs"
+	wait_for 5 "gone $qemu" || atf_fail "QEMU $qemu still runs"
 	check_status "s['vms'][0]['state']" "stopped"
 }
 castrad_restart_adopts_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case two_vms_dependency cleanup
@@ -324,8 +217,8 @@ EOF2
 	atf_check -o match:"db: reachable" -o match:"app: reachable" \
 	    $CASTRA up --wait
 	root=$(state_root)
-	db=$(vm_record "$root/vms/db.json" first_handshake_at_ms)
-	app=$(vm_record "$root/vms/app.json" launched_at_ms)
+	db=$(json_get "$root/vms/db.json" first_handshake_at_ms)
+	app=$(json_get "$root/vms/app.json" launched_at_ms)
 	[ "$app" -ge "$db" ] ||
 	    atf_fail "app launched at $app, before db said hello at $db"
 	check_status "s['reachable']" "True"
@@ -333,7 +226,7 @@ EOF2
 }
 two_vms_dependency_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case broker_only cleanup
@@ -345,11 +238,7 @@ broker_only_head()
 }
 broker_only_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	atf_check -o ignore $CASTRA up --broker-only
 	check_status "s['broker']['state']" "listening"
 	check_status "s['vms'][0]['state']" "stopped"
@@ -369,7 +258,7 @@ print(s.makefile().readline(), end='')"
 }
 broker_only_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_test_case preflight_port_in_use cleanup
@@ -396,21 +285,16 @@ s.listen(1)
 open('listening', 'w').close()
 time.sleep(60)" &
 	echo $! >listener.pid
-	i=0
-	while [ ! -f listening ]; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && atf_fail "the listener did not start"
-		sleep 0.1
-	done
-	atf_check -s exit:70 -e match:"solo: host port tcp 127.0.0.1:$busy is in use" \
-	    $CASTRA up
+	wait_for 5 '[ -f listening ]' || atf_fail "the listener did not start"
+	atf_check -s exit:70 \
+	    -e match:"solo: host port tcp 127.0.0.1:$busy is in use" $CASTRA up
 	[ -e home/castrad.sock ] && atf_fail "castrad was started anyway"
 	return 0
 }
 preflight_port_in_use_cleanup()
 {
 	[ -f listener.pid ] && kill "$(cat listener.pid)" 2>/dev/null
-	stop_all
+	stop_projects
 }
 
 atf_test_case image_override_raw cleanup
@@ -422,11 +306,7 @@ image_override_raw_head()
 }
 image_override_raw_body()
 {
-	setup_project <<'EOF2'
-vm "solo" {
-	image "castra-default"
-}
-EOF2
+	solo_project
 	atf_check qemu-img convert -O raw "$builddir/image/rootfs.qcow2" \
 	    disk.raw
 	atf_check -o match:"solo: reachable" $CASTRA up --wait --image disk.raw
@@ -437,7 +317,7 @@ EOF2
 }
 image_override_raw_cleanup()
 {
-	stop_all
+	stop_projects
 }
 
 atf_init_test_cases()

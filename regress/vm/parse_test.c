@@ -307,13 +307,20 @@ ATF_TC_BODY(command_line, tc)
 		strlcat(all, vm->vm_argv[i], sizeof(all));
 		strlcat(all, "\n", sizeof(all));
 	}
-	ATF_CHECK(strstr(all, "\nunix:run/web.1.qmp,server=on,wait=off\n"));
-	ATF_CHECK(strstr(all, "\nfile:logs/web.1-serial.log\n"));
+	/* QEMU names nothing below the state root: castra-vmm's fds. */
+	ATF_CHECK(strstr(all, "\n-add-fd\nfd=4,set=1\n-add-fd\nfd=5,set=1\n"
+	    "-add-fd\nfd=6,set=2\n"));
 	ATF_CHECK(strstr(all,
-	    "\nfile=overlays/web.1.qcow2,if=virtio,format=qcow2\n"));
+	    "\n-chardev\nsocket,id=qmp,fd=7,server=on,wait=off\n"));
+	ATF_CHECK(strstr(all, "\n-serial\nfile:/dev/fdset/2\n"));
+	ATF_CHECK(strstr(all,
+	    "\nfile=/dev/fdset/1,if=virtio,format=qcow2\n"));
 	ATF_CHECK(strstr(all, "hostfwd=tcp:127.0.0.1:2222-:22\n"));
 	ATF_CHECK(strstr(all,
-	    "\nname=opt/castra/token,file=run/web.1.token\n"));
+	    "\nname=opt/castra/token,file=/proc/self/fd/8\n"));
+	ATF_CHECK(strstr(all, "run/") == NULL);
+	ATF_CHECK(strstr(all, "logs/") == NULL);
+	ATF_CHECK(strstr(all, "overlays/") == NULL);
 	ATF_CHECK(strstr(all, "\n-kernel\n/h/images/sha256/cccc"));
 	ATF_CHECK(strstr(all, "\n-append\nconsole=ttyS0 a,b\n"));
 	ATF_CHECK(strstr(all, "\n-display\nnone\n-no-reboot\n"));
@@ -350,8 +357,9 @@ ATF_TC_WITHOUT_HEAD(overlay);
 ATF_TC_BODY(overlay, tc)
 {
 	char		 cwd[PATH_MAX], base[PATH_MAX + 16], err[256];
+	struct stat	 st, rost;
 	uint64_t	 bytes;
-	int		 dirfd;
+	int		 dirfd, fd, rofd;
 
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
 	ATF_REQUIRE_EQ(mkdir("overlays", 0755), 0);
@@ -359,11 +367,27 @@ ATF_TC_BODY(overlay, tc)
 	    0);
 	snprintf(base, sizeof(base), "%s/base.qcow2", cwd);
 	ATF_REQUIRE((dirfd = open(".", O_RDONLY | O_DIRECTORY)) != -1);
-	/* A stale overlay is replaced, not reused. */
-	ATF_REQUIRE_EQ(system("echo stale > overlays/v.qcow2"), 0);
-	ATF_REQUIRE_EQ(overlay_create(dirfd, "v", base, err, sizeof(err)), 0);
+	/*
+	 * A stale overlay is replaced, not reused; a link in its place is
+	 * removed, and the file it named is left as it was.
+	 */
+	ATF_REQUIRE_EQ(system("echo stale > stale && "
+	    "ln stale overlays/v.qcow2"), 0);
+	ATF_REQUIRE((fd = overlay_create(dirfd, "v", base, &rofd, err,
+	    sizeof(err))) != -1);
+	ATF_CHECK_EQ(system("grep -qx stale stale"), 0);
 	ATF_CHECK_EQ(system("qemu-img info overlays/v.qcow2 | "
 	    "grep -q 'backing file: .*/base.qcow2'"), 0);
+	/* Both descriptors are the new overlay's. */
+	ATF_REQUIRE_EQ(stat("overlays/v.qcow2", &st), 0);
+	ATF_REQUIRE_EQ(fstat(rofd, &rost), 0);
+	ATF_CHECK_EQ(st.st_ino, rost.st_ino);
+	ATF_CHECK_EQ(fcntl(rofd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	ATF_REQUIRE_EQ(fstat(fd, &rost), 0);
+	ATF_CHECK_EQ(st.st_ino, rost.st_ino);
+	ATF_CHECK_EQ(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	close(fd);
+	close(rofd);
 	ATF_CHECK_EQ(overlay_remove(dirfd, "v", &bytes), 0);
 	ATF_CHECK(bytes > 0);
 	ATF_CHECK(access("overlays/v.qcow2", F_OK) == -1);
@@ -371,7 +395,7 @@ ATF_TC_BODY(overlay, tc)
 	ATF_CHECK_EQ(bytes, 0);
 
 	ATF_CHECK_EQ(overlay_create(dirfd, "v", "/nonexistent/base.qcow2",
-	    err, sizeof(err)), -1);
+	    &rofd, err, sizeof(err)), -1);
 	ATF_CHECK(strstr(err, "nonexistent") != NULL);
 	close(dirfd);
 }

@@ -5,6 +5,8 @@
 # broker's side of the guest's hello).  Every case keeps its files in
 # its own directory and kills whatever QEMU it leaves behind.
 
+. "$(atf_get_srcdir)/../common.subr"
+
 drv()
 {
 	"$(atf_config_get builddir)/regress/vm/driver" \
@@ -63,12 +65,6 @@ kill_leftovers()
 	done
 	[ -f sleep.pid ] && kill "$(cat sleep.pid)" 2>/dev/null
 	return 0
-}
-
-free_port()
-{
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 atf_test_case cooperative cleanup
