@@ -635,6 +635,15 @@ job_import(struct job *j)
 		job_fail(j, "local image: not a regular file");
 		return;
 	}
+	/*
+	 * From the start, whatever the file's offset: castrad hands the
+	 * same open file again to an imgd that replaces one killed in the
+	 * middle of reading it, and the offset is shared.
+	 */
+	if (lseek(fd, 0, SEEK_SET) == -1) {
+		job_fail(j, "local image: %s", strerror(errno));
+		return;
+	}
 	j->j_total = st.st_size;
 	snprintf(j->j_key, sizeof(j->j_key), "import-%d-%u", getpid(),
 	    imgd_nimports++);

@@ -113,7 +113,7 @@ void		 project_down(struct ctlconn *, struct ctlupload *,
 		    const struct ctl_request *);
 void		 project_client_gone(struct ctlconn *);
 int		 project_adopt(struct ctl_project *, uid_t, int,
-		    struct vmstates *);
+		    struct vmstates *, int);
 int		 project_dispatch_broker(struct proc *, struct imsg *);
 int		 project_dispatch_vmm(struct proc *, struct imsg *);
 void		 project_broker_started(struct proc *);

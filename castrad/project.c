@@ -254,15 +254,30 @@ project_write_json(struct project *pr)
 {
 	json_t	*o;
 
-	o = json_pack("{s:s, s:s, s:i, s:i}",
+	o = json_pack("{s:s, s:s, s:i, s:i, s:b}",
 	    "name", pr->pr_conf.cp_name,
 	    "config", pr->pr_conf.cp_config,
 	    "broker_port", (int)pr->pr_conf.cp_broker_port,
-	    "owner_uid", (int)pr->pr_owner);
+	    "owner_uid", (int)pr->pr_owner,
+	    "broker_only", pr->pr_broker_only);
 	if (o == NULL || state_write_json(pr->pr_rootfd, "project.json", o,
 	    0644) == -1)
 		log_warn("%s: project.json", pr->pr_key);
 	json_decref(o);
+}
+
+/*
+ * With no VM to find, a restarted castrad knows a project is up
+ * broker-only by its project.json alone, which must say so exactly
+ * while it is.
+ */
+static void
+project_set_broker_only(struct project *pr, int on)
+{
+	if (pr->pr_broker_only == on)
+		return;
+	pr->pr_broker_only = on;
+	project_write_json(pr);
 }
 
 /* broker.json says whether, and in which process, the broker listens. */
@@ -766,7 +781,7 @@ project_up(struct ctlconn *cc, struct ctlupload *cu,
 		return;
 	}
 	if (req->cr_flags & CTL_UP_BROKER_ONLY) {
-		pr->pr_broker_only = 1;
+		project_set_broker_only(pr, 1);
 		if (project_vms_on_disk(pr, cu))
 			control_event(cc, CASTRA_EV_WARNING, NULL, 0, 0, 0,
 			    "VMs of %s are already running; they were left "
@@ -776,7 +791,7 @@ project_up(struct ctlconn *cc, struct ctlupload *cu,
 		pr->pr_client = NULL;
 		return;
 	}
-	pr->pr_broker_only = 0;
+	project_set_broker_only(pr, 0);
 	project_take_vms(pr, cu);
 	if (req->cr_flags & CTL_UP_WAIT) {
 		timerclear(&tv);
@@ -952,6 +967,7 @@ project_free(struct project *pr)
 	}
 	if (pr->pr_listenfd != -1)
 		close(pr->pr_listenfd);
+	project_set_broker_only(pr, 0);
 	record_forget(pr);
 	close(pr->pr_rootfd);
 	free(pr);
@@ -1160,14 +1176,33 @@ project_vmm_started(struct proc *p)
 	}
 }
 
+/* A project that was up broker-only: its broker again, or it is down. */
+static void
+project_adopt_broker(struct project *pr)
+{
+	char	 err[CTL_TEXT_MAX];
+
+	if (project_start_broker(pr, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s; the project, up broker-only before, is "
+		    "left down", pr->pr_key, err);
+		project_write_broker(pr);
+		project_free(pr);
+		return;
+	}
+	log_info("%s: adopted, broker only, on 127.0.0.1:%u", pr->pr_key,
+	    pr->pr_conf.cp_broker_port);
+}
+
 /*
- * A project a previous castrad left running: listen for its guests
- * again and have vmm watch its VMs.  -1: castrad keeps it already,
- * under its key or its state root.
+ * A project a previous castrad left up: listen for its guests again and
+ * have vmm watch its VMs or, when none runs, bring back the broker it
+ * was up with alone.  0: castrad has taken rootfd, even if it left the
+ * project down.  -1: castrad keeps it already, under its key or its
+ * state root.
  */
 int
 project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
-    struct vmstates *vms)
+    struct vmstates *vms, int broker_only)
 {
 	struct project	*pr;
 	struct vmstate	*vs;
@@ -1180,6 +1215,16 @@ project_adopt(struct ctl_project *cp, uid_t owner, int rootfd,
 		if (record_same_dir(pr->pr_rootfd, rootfd))
 			return (-1);
 	pr = project_alloc(cp, owner, rootfd);
+	pr->pr_broker_only = broker_only;
+	if (TAILQ_EMPTY(vms)) {
+		project_adopt_broker(pr);
+		return (0);
+	}
+	/*
+	 * VMs that run make it up as a full up leaves it: another up
+	 * must not start them a second time.
+	 */
+	project_set_broker_only(pr, 0);
 	while ((vs = TAILQ_FIRST(vms)) != NULL) {
 		TAILQ_REMOVE(vms, vs, vs_entry);
 		TAILQ_INSERT_TAIL(&pr->pr_vms, vs, vs_entry);

@@ -368,7 +368,7 @@ adopt_vms(int rootfd, struct vmstates *vms)
  */
 static int
 adopt_conf(int rootfd, const char *id, uid_t owner, struct ctl_project *cp,
-    char *why, size_t whylen)
+    int *broker_only, char *why, size_t whylen)
 {
 	struct stat	 st;
 	json_t		*o;
@@ -393,6 +393,7 @@ adopt_conf(int rootfd, const char *id, uid_t owner, struct ctl_project *cp,
 	cp->cp_broker_port =
 	    json_integer_value(json_object_get(o, "broker_port"));
 	said = json_integer_value(json_object_get(o, "owner_uid"));
+	*broker_only = json_is_true(json_object_get(o, "broker_only"));
 	json_decref(o);
 	if (said != owner) {
 		snprintf(why, whylen, "project.json names uid %u, the state "
@@ -413,8 +414,8 @@ adopt_conf(int rootfd, const char *id, uid_t owner, struct ctl_project *cp,
 
 /*
  * Adopt the project of id and owner in rootfd if a VM of it still
- * runs: 1, and rootfd is the project's.  0: none runs.  -1: why says
- * what is wrong.
+ * runs, or if it was up broker-only: 1, and rootfd is castrad's.
+ * 0: neither.  -1: why says what is wrong.
  */
 static int
 adopt_project(int rootfd, const char *id, uid_t owner, char *why,
@@ -423,16 +424,18 @@ adopt_project(int rootfd, const char *id, uid_t owner, char *why,
 	struct ctl_project	 cp;
 	struct vmstates		 vms = TAILQ_HEAD_INITIALIZER(vms);
 	struct vmstate		*vs;
+	int			 broker_only;
 
 	if (!proto_id_valid(id)) {
 		snprintf(why, whylen, "%s is not a project id", id);
 		return (-1);
 	}
-	if (adopt_conf(rootfd, id, owner, &cp, why, whylen) == -1)
+	if (adopt_conf(rootfd, id, owner, &cp, &broker_only, why,
+	    whylen) == -1)
 		return (-1);
-	if (adopt_vms(rootfd, &vms) == 0)
+	if (adopt_vms(rootfd, &vms) == 0 && !broker_only)
 		return (0);
-	if (project_adopt(&cp, owner, rootfd, &vms) == -1) {
+	if (project_adopt(&cp, owner, rootfd, &vms, broker_only) == -1) {
 		while ((vs = TAILQ_FIRST(&vms)) != NULL) {
 			TAILQ_REMOVE(&vms, vs, vs_entry);
 			free(vs);
@@ -474,8 +477,9 @@ adopt_home(const char *id)
  * still reach, without a symbolic link, a directory of that owner.
  * systemd's store may hold the descriptor of that directory under the
  * same name, which is used instead of the path; either way the owner
- * must still own it.  Otherwise, or when no VM of it runs any more,
- * the record goes, and the stored descriptor with it.
+ * must still own it.  Otherwise, or when no VM of it runs any more
+ * and it was not up broker-only, the record goes, and the stored
+ * descriptor with it.
  */
 static void
 adopt_record(const char *name)
@@ -520,7 +524,8 @@ adopt_record(const char *name)
 		log_warnx("adopt/%s: %s; not adopted, record removed", name,
 		    why);
 	else
-		log_info("adopt/%s: no VM of it runs; record removed", name);
+		log_info("adopt/%s: no VM of it runs and it was not up "
+		    "broker-only; record removed", name);
 	if (rootfd != -1)
 		close(rootfd);
 	json_decref(o);
@@ -550,9 +555,9 @@ adopt_each(int dirfd, void (*fn)(const char *))
 }
 
 /*
- * Take over the projects whose VMs still run, as a castrad that went
- * away left them: those under home/projects/, then those home/adopt/
- * remembers.
+ * Take over the projects whose VMs still run, or that were up
+ * broker-only, as a castrad that went away left them: those under
+ * home/projects/, then those home/adopt/ remembers.
  */
 void
 project_adopt_all(const char *home)

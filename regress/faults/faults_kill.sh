@@ -23,6 +23,44 @@ check_banner()
 	    atf_fail "the broker does not answer on 127.0.0.1:$port"
 }
 
+atf_test_case imgd_during_import cleanup
+imgd_during_import_head()
+{
+	atf_set "descr" "castra-imgd killed while it copies a local image" \
+	    "into the cache: the next one reads the same file from its start"
+	atf_set "timeout" "300"
+}
+imgd_during_import_body()
+{
+	solo_project
+	# Large enough to take a few seconds to hash and copy; the zeros
+	# make no disk anyone boots, only an image to pull.
+	dd if=/dev/zero of=project/big.img bs=1M count=768 status=none
+	sum=$(sha256sum project/big.img | cut -d' ' -f1)
+	cat >>project/castra.conf <<EOF
+image "big" {
+	url "file://$PWD/project/big.img"
+	sha256 "$sum"
+}
+EOF
+	castrad_start -v
+	$CASTRA image pull big >pull.out 2>&1 &
+	echo $! >pull.pid
+	wait_for 60 '[ -n "$(find home/images/partial -name "import-*" \
+	    -size +16M 2>/dev/null)" ]' ||
+	    atf_fail "the import did not begin: $(tail -1 pull.out)"
+	kill_child castra-imgd
+	wait "$(cat pull.pid)" || atf_fail "the pull failed: $(tail -1 pull.out)"
+	$CASTRA image list >list.out
+	grep -q "$(echo "$sum" | cut -c1-12)" list.out ||
+	    atf_fail "big is not in the cache"
+	check_cache
+}
+imgd_during_import_cleanup()
+{
+	stop_all
+}
+
 atf_test_case children_at_rest cleanup
 children_at_rest_head()
 {
@@ -287,6 +325,7 @@ imgd_during_download_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case imgd_during_download
+	atf_add_test_case imgd_during_import
 	atf_add_test_case children_at_rest
 	atf_add_test_case castrad_at_rest
 	atf_add_test_case during_up
