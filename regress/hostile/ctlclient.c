@@ -239,6 +239,23 @@ cc_vm(int fd)
 	cc_send(fd, IMSG_CTL_VM, &cv, sizeof(cv), -1);
 }
 
+/*
+ * Disk image "img" of digest sha256 at port 1 on loopback, where
+ * nothing answers: a fetch of it fails, later.
+ */
+static void
+cc_unreachable_image(struct ctl_image *ci, const char *sha256)
+{
+	memset(ci, 0, sizeof(*ci));
+	strlcpy(ci->ci_name, "img", sizeof(ci->ci_name));
+	ci->ci_role = CTL_IMAGE_DISK;
+	strlcpy(ci->ci_artifact.ca_urls[0], "http://127.0.0.1:1/disk.qcow2",
+	    sizeof(ci->ci_artifact.ca_urls[0]));
+	ci->ci_artifact.ca_nurls = 1;
+	strlcpy(ci->ci_artifact.ca_sha256, sha256,
+	    sizeof(ci->ci_artifact.ca_sha256));
+}
+
 static void
 cc_request(int fd, uint32_t type, const char *id, uint32_t flags)
 {
@@ -431,15 +448,8 @@ attack_pull_upper(int fd, const char *arg)
 	struct ctl_image	 ci;
 
 	cc_hello(fd, CASTRA_PROTO_VERSION);
-	memset(&ci, 0, sizeof(ci));
-	strlcpy(ci.ci_name, "img", sizeof(ci.ci_name));
-	ci.ci_role = CTL_IMAGE_DISK;
-	strlcpy(ci.ci_artifact.ca_urls[0], "http://127.0.0.1:1/disk.qcow2",
-	    sizeof(ci.ci_artifact.ca_urls[0]));
-	ci.ci_artifact.ca_nurls = 1;
-	strlcpy(ci.ci_artifact.ca_sha256, "E3B0C44298FC1C149AFBF4C8996FB924"
-	    "27AE41E4649B934CA495991B7852B855",
-	    sizeof(ci.ci_artifact.ca_sha256));
+	cc_unreachable_image(&ci, "E3B0C44298FC1C149AFBF4C8996FB924"
+	    "27AE41E4649B934CA495991B7852B855");
 	cc_send(fd, IMSG_CTL_IMAGE_PULL, &ci, sizeof(ci), -1);
 }
 
@@ -461,16 +471,8 @@ attack_vanish(int fd, const char *arg)
 
 	cc_hello(fd, CASTRA_PROTO_VERSION);
 	cc_project(fd, arg, 1, 1, 1);
-	memset(&ci, 0, sizeof(ci));
-	strlcpy(ci.ci_name, "img", sizeof(ci.ci_name));
-	ci.ci_role = CTL_IMAGE_DISK;
-	/* Port 1 on loopback: nothing answers, the fetch fails later. */
-	strlcpy(ci.ci_artifact.ca_urls[0], "http://127.0.0.1:1/disk.qcow2",
-	    sizeof(ci.ci_artifact.ca_urls[0]));
-	ci.ci_artifact.ca_nurls = 1;
-	strlcpy(ci.ci_artifact.ca_sha256, "e3b0c44298fc1c149afbf4c8996fb924"
-	    "27ae41e4649b934ca495991b7852b855",
-	    sizeof(ci.ci_artifact.ca_sha256));
+	cc_unreachable_image(&ci, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
 	cc_send(fd, IMSG_CTL_IMAGE, &ci, sizeof(ci), -1);
 	memset(&cv, 0, sizeof(cv));
 	strlcpy(cv.cv_name, "vm1", sizeof(cv.cv_name));
