@@ -67,7 +67,7 @@ boot_systemd()
 	    --propagation private sh "$@"' sh "$cg" \
 	    "$(atf_config_get srcdir)/regress/system/unitroot.sh" "$PWD" \
 	    "$(atf_config_get srcdir)" "$(atf_config_get builddir)" \
-	    </dev/null >sd.log 2>&1 &
+	    "$(atf_config_get sandbox strict)" </dev/null >sd.log 2>&1 &
 	echo $! >sd.unshare
 	if ! wait_for 120 systemd_started || [ ! -s sd.pid ]; then
 		cat sd.log install.log >&2
