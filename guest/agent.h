@@ -60,6 +60,7 @@ struct agent_tarent {
 };
 
 /* castra-agent.c */
+int64_t		 agent_now(void);
 size_t		 agent_readn(int, void *, size_t);
 
 /* agentboot.c: the bootstrap under way */

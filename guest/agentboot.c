@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sha2.h>
@@ -39,15 +38,6 @@ enum boot_step {
 	BOOT_APPLY,
 	BOOT_VERIFY
 };
-
-static int64_t
-boot_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 void
 agentboot_init(struct agentboot *ab, agentboot_publish_fn *fn, void *arg)
@@ -97,7 +87,7 @@ boot_result(struct agentboot *ab, const char *step, const char *status,
 	    "\"duration_ms\":%lld,\"output_tail\":\"%s\",\"run_id\":\"%s\","
 	    "\"status\":\"%s\",\"step\":\"%s\"},\"topic\":\"%s\","
 	    "\"type\":\"publish\"}", det,
-	    (long long)(boot_now() - ab->ab_stepstart), tail,
+	    (long long)(agent_now() - ab->ab_stepstart), tail,
 	    ab->ab_req.br_runid, status, step, ab->ab_req.br_reply);
 	if (n < 0 || (size_t)n >= sizeof(json))
 		return;
@@ -255,7 +245,7 @@ boot_spawn(struct agentboot *ab, enum boot_step step)
 	ab->ab_step = step;
 	ab->ab_killed = 0;
 	ab->ab_taillen = 0;
-	ab->ab_stepstart = boot_now();
+	ab->ab_stepstart = agent_now();
 	ab->ab_deadline = ab->ab_stepstart + (int64_t)rq->br_timeout_ms;
 	return (0);
 }
@@ -291,7 +281,7 @@ agentboot_request(struct agentboot *ab, const char *json, size_t len,
 
 		other.ab_req = rq;
 		other.ab_taillen = 0;
-		other.ab_stepstart = boot_now();
+		other.ab_stepstart = agent_now();
 		boot_result(&other, "transfer", "failed", "another bootstrap "
 		    "runs in this guest");
 		return;
@@ -299,7 +289,7 @@ agentboot_request(struct agentboot *ab, const char *json, size_t len,
 	ab->ab_req = rq;
 	snprintf(ab->ab_vm, sizeof(ab->ab_vm), "%s", vm);
 	ab->ab_taillen = 0;
-	ab->ab_stepstart = boot_now();
+	ab->ab_stepstart = agent_now();
 	snprintf(ab->ab_dir, sizeof(ab->ab_dir), "%s%s", BOOT_DIR,
 	    rq.br_runid);
 	if ((tar = boot_read_tar(ab, &tarlen, why, sizeof(why))) == NULL) {
@@ -377,7 +367,7 @@ boot_ended(struct agentboot *ab, int status)
 	}
 	if (ab->ab_req.br_verify[0] == '\0') {
 		ab->ab_taillen = 0;
-		ab->ab_stepstart = boot_now();
+		ab->ab_stepstart = agent_now();
 		boot_result(ab, "verify", "skipped", "no verify command");
 		boot_end(ab);
 		return;
@@ -411,7 +401,7 @@ agentboot_poll(struct agentboot *ab)
 		close(ab->ab_out);
 		ab->ab_out = -1;
 	}
-	if (!ab->ab_killed && boot_now() >= ab->ab_deadline) {
+	if (!ab->ab_killed && agent_now() >= ab->ab_deadline) {
 		kill(-ab->ab_pid, SIGKILL);
 		ab->ab_killed = 1;
 	}

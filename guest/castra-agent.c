@@ -94,7 +94,6 @@ static void	 agent_log(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 static void	 agent_debug(struct agent *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static int64_t	 agent_now(void);
 static int	 agent_readfile(const char *, char *, size_t);
 static int	 agent_configure(struct agent_config *,
 		    const struct agent_config *);
@@ -157,7 +156,8 @@ agent_debug(struct agent *a, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int64_t
+/* Milliseconds on the monotonic clock. */
+int64_t
 agent_now(void)
 {
 	struct timespec	 ts;
