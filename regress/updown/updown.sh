@@ -270,22 +270,25 @@ preflight_port_in_use_head()
 }
 preflight_port_in_use_body()
 {
-	busy=$(free_port)
+	# The listener takes its port first, so that the broker's, which
+	# setup_project picks, cannot be the same.
+	python3 -c "
+import os, socket, time
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(1)
+open('listening.tmp', 'w').write(str(s.getsockname()[1]))
+os.rename('listening.tmp', 'listening')
+time.sleep(60)" &
+	echo $! >listener.pid
+	wait_for 5 '[ -f listening ]' || atf_fail "the listener did not start"
+	busy=$(cat listening)
 	setup_project <<EOF2
 vm "solo" {
 	image "castra-default"
 	forward tcp $busy to 22
 }
 EOF2
-	python3 -c "
-import socket, time
-s = socket.socket()
-s.bind(('127.0.0.1', $busy))
-s.listen(1)
-open('listening', 'w').close()
-time.sleep(60)" &
-	echo $! >listener.pid
-	wait_for 5 '[ -f listening ]' || atf_fail "the listener did not start"
 	atf_check -s exit:70 \
 	    -e match:"solo: host port tcp 127.0.0.1:$busy is in use" $CASTRA up
 	[ -e home/castrad.sock ] && atf_fail "castrad was started anyway"
